@@ -1,0 +1,61 @@
+/**
+ * Diagnostics: every user-visible error has a stable code, a message, a location and a hint.
+ * Codes: W1xxx import, W2xxx graph IR and passes, W3xxx placement/routing/memory, W4xxx scheduling,
+ * W5xxx program/loader, W6xxx emulator. The table below is the single list of codes; docs/diagnostics.md
+ * documents each one (a test keeps the two in step).
+ */
+
+export interface Diagnostic {
+  code: string;
+  message: string;
+  /** Where: ONNX node name, file, IR line, core coordinate. */
+  location?: string;
+  hint?: string;
+}
+
+export const DIAGNOSTIC_CODES: Record<string, string> = {
+  // import (ONNX frontend)
+  W1001: 'file cannot be read or is not an ONNX model',
+  W1002: 'unsupported or unknown tensor element type',
+  W1003: 'invalid tensor dimensions (negative, too large, or too many elements)',
+  W1004: 'tensor payload size disagrees with its dims',
+  W1005: 'external data is missing, unreadable or outside the model folder',
+  W1006: 'a value name is defined twice',
+  W1007: 'a node reads a value that nothing produces',
+  W1008: 'the graph has a cycle',
+  W1009: 'opset newer than supported',
+  W1010: 'unsupported operators',
+  W1011: 'invalid or missing attribute',
+  W1012: 'a symbolic dim is bound inconsistently or to an invalid value',
+  W1013: 'graph input or output is malformed',
+  W1014: 'test data file is not a valid TensorProto',
+  // graph IR and passes
+  W2001: 'attribute has the wrong kind',
+  W2002: 'op inputs or attributes are invalid',
+  W2003: 'output shape depends on a non-constant value',
+  W2004: 'IR text cannot be parsed',
+  W2005: 'IR verification failed',
+  W2006: 'a dim is still symbolic where a static shape is required',
+  W2007: 'evaluation input missing or of the wrong type or shape',
+};
+
+/** An error carrying one or more diagnostics. The CLI prints them and exits 1. */
+export class DiagnosticError extends Error {
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic | Diagnostic[]) {
+    const list = Array.isArray(diagnostics) ? diagnostics : [diagnostics];
+    super(list.map(formatDiagnostic).join('\n'));
+    this.diagnostics = list;
+  }
+}
+
+export function diag(code: string, message: string, location?: string, hint?: string): DiagnosticError {
+  return new DiagnosticError({ code, message, location, hint });
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  let s = `error ${d.code}: ${d.message}`;
+  if (d.location) s += `\n  at ${d.location}`;
+  if (d.hint) s += `\n  hint: ${d.hint}`;
+  return s;
+}

@@ -1,0 +1,4 @@
+/** (being written) */
+import type { OpDef } from './registry.js';
+
+export const shapeOps: Record<string, OpDef> = {};
