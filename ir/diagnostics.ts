@@ -37,6 +37,7 @@ export const DIAGNOSTIC_CODES: Record<string, string> = {
   W2005: 'IR verification failed',
   W2006: 'a dim is still symbolic where a static shape is required',
   W2007: 'evaluation input missing or of the wrong type or shape',
+  W2008: 'unknown pass name in a pipeline option',
 };
 
 /** An error carrying one or more diagnostics. The CLI prints them and exits 1. */

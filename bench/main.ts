@@ -1,0 +1,27 @@
+/**
+ * Benchmark driver: `npm run bench -- <name> [--json FILE]`. Prints the machine line, then the
+ * benchmark's table; with --json also writes its figures to FILE.
+ */
+import { writeFileSync } from 'node:fs';
+import { machineLine } from './machine.js';
+import { runReferenceBench } from './reference.js';
+
+const BENCHES: Record<string, () => { text: string; json: unknown }> = {
+  reference: runReferenceBench,
+};
+
+export function benchMain(argv: string[]): number {
+  const args = argv.slice(2);
+  const name = args.find((a) => !a.startsWith('--'));
+  const jsonAt = args.indexOf('--json');
+  const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
+  if (!name || !(name in BENCHES) || (jsonAt >= 0 && !jsonFile)) {
+    process.stderr.write(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--json FILE]\n`);
+    return 1;
+  }
+  const { text, json } = BENCHES[name]();
+  const machine = machineLine();
+  process.stdout.write(`${machine}\n${text}\n`);
+  if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ bench: name, machine, results: json }, null, 1) + '\n');
+  return 0;
+}

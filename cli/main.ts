@@ -1,0 +1,97 @@
+/**
+ * The `wafer` command: thin wiring of compiler/ and runtime/ with commander. All file I/O of the
+ * toolchain happens here (or behind compiler/host.ts). Diagnostics are printed and exit with code 1;
+ * an internal error (a bug) exits with code 2.
+ */
+import { Command, Option } from 'commander';
+import { pathToFileURL } from 'node:url';
+import { DiagnosticError, formatDiagnostic } from '../ir/diagnostics.js';
+import { CliExit } from './exit.js';
+import { conformanceCommand } from './commands/conformance.js';
+import { evalCommand } from './commands/eval.js';
+import { importCommand } from './commands/import.js';
+import { opsCommand } from './commands/ops.js';
+
+export { CliExit };
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').filter(Boolean)];
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('wafer')
+    .description('compile neural-network graphs for wafer-scale meshes, and emulate them')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  const passOptions = (c: Command) =>
+    c
+      .option('--dim <name=value>', 'bind a symbolic input dim (repeatable)', collect, [])
+      .option('--print-ir-before <passes>', 'print the IR before these passes (comma list or all)', collect)
+      .option('--print-ir-after <passes>', 'print the IR after these passes (comma list or all)', collect)
+      .option('--dump-dir <dir>', 'write the IR before/after the printed passes into files in DIR instead of stdout')
+      .option('--time-passes', 'print the wall time of each pass')
+      .option('--no-verify', 'do not verify the IR after each pass');
+
+  passOptions(
+    program
+      .command('import')
+      .description('import an ONNX model, run the graph passes and print the graph IR')
+      .argument('<model>', 'model.onnx file')
+      .option('-o, --output <file>', 'write the IR to FILE instead of stdout')
+      .option('--no-passes', 'print the IR as imported, before any pass'),
+  ).action(importCommand);
+
+  passOptions(
+    program
+      .command('eval')
+      .description('evaluate a model with the reference semantics on given inputs and compare with expected outputs')
+      .argument('<model>', 'model.onnx file')
+      .requiredOption('--inputs <dir>', 'folder with input_N.pb (and optionally output_N.pb to compare with)'),
+  ).action(evalCommand);
+
+  program
+    .command('conformance')
+    .description('run ONNX backend-layout test folders through import and reference evaluation')
+    .argument('<dirs...>', 'test case folders, or folders holding them')
+    .option('--json <file>', 'write the per-case results as JSON')
+    .option('--filter <regex>', 'only cases whose folder name matches')
+    .option('--baseline <file>', 'fail when a case listed in FILE (one name per line) does not pass')
+    .option('--update-baseline', 'add the cases that now pass to the --baseline file (it only grows)')
+    .option('--jobs <n>', 'worker threads (default: CPU count)')
+    .addOption(new Option('--table', 'print the per-op-type table').default(true))
+    .option('--no-table', 'do not print the per-op-type table')
+    .option('--verbose', 'print every case, not just the ones that do not pass')
+    .action(conformanceCommand);
+
+  program.command('ops').description('list the supported graph ops').action(opsCommand);
+  return program;
+}
+
+/** Runs the CLI; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CliExit) return e.exitCode;
+    if (e instanceof DiagnosticError) {
+      for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+      return 1;
+    }
+    const ce = e as { code?: string; exitCode?: number };
+    if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
+      return ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version' ? 0 : (ce.exitCode ?? 1);
+    }
+    const err = e instanceof Error ? e : new Error(String(e));
+    process.stderr.write(`internal error (a bug in wafer, please report it): ${err.message}\n${err.stack ?? ''}\n`);
+    return 2;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv).then((code) => process.exit(code));
+}

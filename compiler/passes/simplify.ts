@@ -1,0 +1,119 @@
+/**
+ * simplify — remove ops that do nothing, then dead code. (graph → graph)
+ *
+ * No-ops: Identity; Dropout in inference mode (no training_mode input, or a false constant) whose mask
+ * is unused; Cast to the dtype it already has; Reshape / Expand to the shape it already has;
+ * Transpose by the identity permutation. A no-op's output is replaced by its input; when the output is
+ * a graph output its name is kept by renaming the input's producer instead. Afterwards nodes and
+ * constants that nothing reads are removed. Requires static types (run after infer-shapes).
+ *
+ *   before:  %a = Relu(%x)   %b = Identity(%a)   %c = Cast(%b) {to = 1 : i}   output %c
+ *   after:   %c = Relu(%x)                                                     output %c
+ */
+import { cloneGraph, type Graph, type Node, type TensorType } from '../../ir/graph.js';
+import type { GraphPass } from '../pass-manager.js';
+
+const sameShape = (a: TensorType | undefined, b: TensorType | undefined): boolean =>
+  !!a && !!b && a.dtype === b.dtype && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+
+/** True when node output 0 always equals input 0. */
+function isNoOp(g: Graph, n: Node, used: Set<string>): boolean {
+  if (n.domain !== '') return false;
+  const tin = g.types.get(n.inputs[0]);
+  const tout = g.types.get(n.outputs[0]);
+  switch (n.op) {
+    case 'Identity':
+      return true;
+    case 'Dropout': {
+      if (n.outputs.length > 1 && n.outputs[1] && used.has(n.outputs[1])) return false;
+      const training = n.inputs[2];
+      if (!training) return true;
+      const t = g.constants.get(training);
+      return !!t && t.data[0] === 0;
+    }
+    case 'Cast':
+    case 'Reshape':
+    case 'Expand':
+      return sameShape(tin, tout);
+    case 'Transpose': {
+      const perm = n.attrs.perm;
+      if (!sameShape(tin, tout) || !tin) return false;
+      if (perm?.kind !== 'ints') return tin.shape.length <= 1;
+      return perm.value.every((p, i) => p === i);
+    }
+    default:
+      return false;
+  }
+}
+
+function usedValues(g: Graph): Set<string> {
+  const used = new Set<string>(g.outputs);
+  for (const n of g.nodes) for (const v of n.inputs) if (v) used.add(v);
+  return used;
+}
+
+function renameValue(g: Graph, from: string, to: string): void {
+  for (const n of g.nodes) {
+    n.inputs = n.inputs.map((v) => (v === from ? to : v));
+    n.outputs = n.outputs.map((v) => (v === from ? to : v));
+  }
+  g.outputs = g.outputs.map((v) => (v === from ? to : v));
+}
+
+export function simplify(graph: Graph): Graph {
+  const g = cloneGraph(graph);
+  const outputs = new Set(g.outputs);
+  const boundary = new Set<string>([...g.inputs, ...g.constants.keys()]);
+  const kept: Node[] = [];
+  const used = usedValues(g);
+  for (const n of g.nodes) {
+    if (!isNoOp(g, n, used)) {
+      kept.push(n);
+      continue;
+    }
+    const src = n.inputs[0];
+    const dst = n.outputs[0];
+    if (!outputs.has(dst)) {
+      // readers of dst read src instead
+      for (const m of g.nodes) m.inputs = m.inputs.map((v) => (v === dst ? src : v));
+      g.types.delete(dst);
+    } else if (!boundary.has(src) && !outputs.has(src)) {
+      // keep the graph output's name: the producer of src now defines dst
+      renameValue(g, src, dst);
+      g.types.delete(src);
+    } else {
+      kept.push(n); // output aliases an input or constant: the copy is needed
+    }
+  }
+  g.nodes = kept;
+  return eliminateDeadCode(g);
+}
+
+/** Removes nodes none of whose outputs are read, and unread constants. Mutates and returns g. */
+export function eliminateDeadCode(g: Graph): Graph {
+  const live = new Set<string>(g.outputs);
+  const kept: Node[] = [];
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i];
+    if (n.outputs.some((o) => o && live.has(o))) {
+      kept.push(n);
+      for (const v of n.inputs) if (v) live.add(v);
+    } else {
+      for (const o of n.outputs) g.types.delete(o);
+    }
+  }
+  g.nodes = kept.reverse();
+  for (const name of [...g.constants.keys()]) {
+    if (!live.has(name) && !g.inputs.includes(name)) {
+      g.constants.delete(name);
+      g.types.delete(name);
+    }
+  }
+  return g;
+}
+
+export const simplifyPass: GraphPass = {
+  id: 'simplify',
+  summary: 'remove Identity, inference Dropout, no-op Cast/Reshape/Expand/Transpose and dead code',
+  run: (g) => simplify(g),
+};

@@ -1,0 +1,147 @@
+/**
+ * ConvTranspose (N-D, grouped, strides, dilations, pads / auto_pad, output_padding, output_shape).
+ *
+ * The output is the "full" transposed convolution — input i feeds output i*stride + k*dilation
+ * through tap k — cropped by pad_begin at the start and sized by the ONNX rules:
+ *   out = stride*(in-1) + output_padding + (k-1)*dilation + 1 - pad_begin - pad_end,
+ * or `output_shape` / in*stride (SAME_*) with the padding derived from it (SAME_UPPER puts the odd
+ * unit at the end, everything else at the start; a negative total pads the end with zeros, like
+ * output_padding). Arithmetic: col = W_gᵀ · X_g (GEMM), then col2im scatter-add through a table.
+ */
+import { allocData, castScalar, isFloat } from '../dtype.js';
+import type { Attrs } from '../graph.js';
+import { Tensor } from '../tensor.js';
+import { checkedOp, extent, prod, scatterTable, spatialOf, windowAttrs } from './conv-geometry.js';
+import { gemmAccTN } from './conv-gemm.js';
+import type { OpDef } from './registry.js';
+import { attrInt, attrInts, fail, need } from './util.js';
+
+interface TransposeDims {
+  N: number;
+  C: number;
+  M: number;
+  group: number;
+  inSize: number[];
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  padBegin: number[];
+  outSize: number[];
+  outShape: number[];
+}
+
+/** Checks X [N,C,...] against W [C, M/group, k...] and resolves the output geometry. */
+export function convTransposeDims(x: readonly number[], w: readonly number[], attrs: Attrs): TransposeDims {
+  const inSize = spatialOf(x, 'X');
+  const r = inSize.length;
+  if (w.length !== x.length) fail(`weight W of shape [${w.join(',')}] must have the same rank as X [${x.join(',')}]`);
+  const group = attrInt(attrs, 'group', 1);
+  if (!Number.isInteger(group) || group < 1) fail(`group must be a positive integer, got ${group}`);
+  const [N, C] = x;
+  if (C % group !== 0) fail(`group ${group} does not divide the ${C} input channels`);
+  if (w[0] !== C) fail(`channel mismatch: X has ${C} channels but W [${w.join(',')}] has ${w[0]} (W dim 0 must equal X's channels)`);
+  const M = w[1] * group;
+  const wa = windowAttrs(attrs, r, w.slice(2));
+  const outPad = attrInts(attrs, 'output_padding') ?? new Array<number>(r).fill(0);
+  if (outPad.length !== r) fail(`output_padding has ${outPad.length} values, expected ${r}`);
+  let outShapeAttr = attrInts(attrs, 'output_shape');
+  if (outShapeAttr && outShapeAttr.length === r + 2) outShapeAttr = outShapeAttr.slice(2); // full N,C,... form
+  if (outShapeAttr && outShapeAttr.length !== r) fail(`output_shape has ${outShapeAttr.length} values, expected ${r}`);
+  const padBegin = new Array<number>(r);
+  const outSize = new Array<number>(r);
+  for (let d = 0; d < r; d++) {
+    const s = wa.strides[d];
+    if (!Number.isInteger(outPad[d]) || outPad[d] < 0 || (outPad[d] >= s && outPad[d] >= wa.dilations[d])) {
+      fail(`output_padding ${outPad[d]} in spatial dim ${d} must be >= 0 and smaller than the stride ${s} or the dilation ${wa.dilations[d]}`);
+    }
+    const full = s * (inSize[d] - 1) + outPad[d] + extent(wa.kernel[d], wa.dilations[d]);
+    const same = wa.autoPad === 'SAME_UPPER' || wa.autoPad === 'SAME_LOWER';
+    if (outShapeAttr || same) {
+      const out = outShapeAttr ? outShapeAttr[d] : inSize[d] * s;
+      const total = full - out;
+      const half = Math.floor(total / 2);
+      padBegin[d] = total <= 0 ? 0 : wa.autoPad === 'SAME_UPPER' ? half : total - half;
+      outSize[d] = out;
+    } else {
+      padBegin[d] = wa.pads[d];
+      outSize[d] = full - wa.pads[d] - wa.pads[d + r];
+    }
+    if (!Number.isInteger(outSize[d]) || outSize[d] < 1) fail(`output size ${outSize[d]} in spatial dim ${d} is not positive (check pads / output_shape)`);
+  }
+  return {
+    N, C, M, group, inSize, kernel: wa.kernel, strides: wa.strides, dilations: wa.dilations, padBegin, outSize,
+    outShape: [N, M, ...outSize],
+  };
+}
+
+const COL_BUDGET = 1 << 21;
+
+function convTransposeCore(d: TransposeDims, x: ArrayLike<number>, w: ArrayLike<number>): Float64Array {
+  const { N, C, M, group } = d;
+  const Cg = C / group;
+  const Mg = M / group;
+  const K = prod(d.kernel);
+  const inP = prod(d.inSize);
+  const outP = prod(d.outSize);
+  const table = scatterTable(d.inSize, d.kernel, d.strides, d.dilations, d.padBegin, d.outSize);
+  const y = new Float64Array(N * M * outP);
+  const rows = Mg * K;
+  const chunk = Math.max(64, Math.min(inP, Math.floor(COL_BUDGET / Math.max(1, rows))));
+  const col = new Float64Array(rows * Math.min(chunk, inP));
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < group; g++) {
+      const xBase = (n * C + g * Cg) * inP;
+      const wBase = g * Cg * rows;
+      const yBase = (n * M + g * Mg) * outP;
+      for (let p0 = 0; p0 < inP; p0 += chunk) {
+        const pt = Math.min(chunk, inP - p0);
+        col.fill(0, 0, rows * pt);
+        gemmAccTN(rows, Cg, pt, w, wBase, rows, x, xBase + p0, inP, col, 0, pt);
+        for (let m = 0; m < Mg; m++) {
+          const ym = yBase + m * outP;
+          for (let k = 0; k < K; k++) {
+            const row = (m * K + k) * pt;
+            const tk = k * inP + p0;
+            for (let j = 0; j < pt; j++) {
+              const t = table[tk + j];
+              if (t >= 0) y[ym + t] += col[row + j];
+            }
+          }
+        }
+      }
+    }
+  }
+  return y;
+}
+
+const convTranspose: OpDef = {
+  infer(inputs, attrs) {
+    const x = need(inputs, 0, 'input X').type;
+    const w = need(inputs, 1, 'weight W').type;
+    if (!isFloat(x.dtype)) fail(`X must be a floating-point tensor, got ${x.dtype}`);
+    if (w.dtype !== x.dtype) fail(`X and W must have the same dtype, got ${x.dtype} and ${w.dtype}`);
+    const d = convTransposeDims(x.shape, w.shape, attrs);
+    const b = inputs[2]?.type;
+    if (b && (b.shape.length !== 1 || b.shape[0] !== d.M)) fail(`bias B must have shape [${d.M}], got [${b.shape.join(',')}]`);
+    if (b && b.dtype !== x.dtype) fail(`bias B must have dtype ${x.dtype}, got ${b.dtype}`);
+    return [{ dtype: x.dtype, shape: d.outShape }];
+  },
+  evaluate(inputs, attrs) {
+    const x = need(inputs, 0, 'input X');
+    const w = need(inputs, 1, 'weight W');
+    const b = inputs[2];
+    const d = convTransposeDims(x.shape, w.shape, attrs);
+    if (b && (b.rank !== 1 || b.shape[0] !== d.M)) fail(`bias B must have shape [${d.M}], got [${b.shape.join(',')}]`);
+    const y = convTransposeCore(d, x.data, w.data);
+    const outP = prod(d.outSize);
+    const out = allocData(x.dtype, y.length);
+    const round = x.dtype === 'float16' || x.dtype === 'bfloat16';
+    for (let i = 0; i < y.length; i++) {
+      const v = b ? y[i] + b.data[Math.floor(i / outP) % d.M] : y[i];
+      out[i] = round ? castScalar(v, x.dtype) : v;
+    }
+    return [new Tensor(x.dtype, d.outShape, out)];
+  },
+};
+
+export const convTransposeOps: Record<string, OpDef> = { ConvTranspose: checkedOp(convTranspose) };

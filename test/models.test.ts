@@ -1,0 +1,94 @@
+/**
+ * The real transformer models of ../shared/corpus/models: each imports; the six with expected outputs
+ * (written by onnxruntime) match them through import → passes → reference evaluation; the LLaMA layer
+ * (weights as graph inputs) imports, binds and evaluates, and matches onnxruntime-node on seeded inputs.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { evaluateGraph } from '../ir/evaluate.js';
+import { float16BitsToNumber, type DType } from '../ir/dtype.js';
+import { Tensor } from '../ir/tensor.js';
+import { importOnnx } from '../compiler/frontend/onnx/index.js';
+import { nodeHost } from '../compiler/host.js';
+import { compareTensors } from '../cli/compare.js';
+import { prepareGraph, runCase } from '../cli/conformance.js';
+
+const MODELS = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../../shared/corpus/models');
+const WITH_OUTPUTS = [
+  'bert_toy_optimized',
+  'layernorm',
+  'pyT_gpt2_megatron',
+  'tf_fusion__attention_symbolic_batch',
+  'tf_fusion__gelu_opset20',
+  'ut_xoptim__bug_2of3_s',
+];
+const LLAMA = 'ut_xoptim__noopt-llama-custom__0';
+
+/** Deterministic PRNG (mulberry32) for seeded inputs. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe.skipIf(!existsSync(MODELS))('corpus models', () => {
+  it.each(WITH_OUTPUTS)('%s matches the expected outputs', (name) => {
+    const r = runCase(join(MODELS, name));
+    expect(r.message ?? '').toBe('');
+    expect(r.status).toBe('pass');
+  });
+
+  it('the LLaMA layer imports, binds, evaluates and matches onnxruntime on seeded inputs', async () => {
+    const dir = join(MODELS, LLAMA);
+    const bytes = readFileSync(join(dir, 'model.onnx'));
+    const imported = importOnnx(bytes, { modelPath: join(dir, 'model.onnx'), host: nodeHost });
+    expect(imported.inputs).toHaveLength(15);
+    const r = rng(7);
+    const inputs = imported.inputs.map((name) => {
+      const t = imported.types.get(name)!;
+      const shape = t.shape as number[];
+      const n = shape.reduce((a, b) => a * b, 1);
+      // int64 input13 holds positions 0..1023 per row; float inputs are small random values
+      const values = t.dtype === 'int64'
+        ? Array.from({ length: n }, (_, i) => i % shape[shape.length - 1])
+        : Array.from({ length: n }, () => (r() * 2 - 1) * (shape.length === 2 && shape[0] === 1024 ? 0.05 : 1));
+      return { name, tensor: Tensor.from(t.dtype as DType, shape, values) };
+    });
+    const { graph, inputs: named } = prepareGraph(bytes, join(dir, 'model.onnx'), inputs);
+    const ours = evaluateGraph(graph, named);
+
+    const session = await ort.InferenceSession.create(bytes);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const { name, tensor } of inputs) {
+      feeds[name] = tensor.dtype === 'int64'
+        ? new ort.Tensor('int64', BigInt64Array.from(tensor.toArray().map(BigInt)), [...tensor.shape])
+        : new ort.Tensor('float32', tensor.data as Float32Array, [...tensor.shape]);
+    }
+    const theirs = await session.run(feeds);
+    let compared = 0;
+    for (const name of graph.outputs) {
+      const o = theirs[name];
+      const dtype: DType = o.type === 'float16' ? 'float16' : o.type === 'int64' ? 'int64' : 'float32';
+      const data = o.type === 'float16'
+        ? Array.from(o.data as Uint16Array, (h) => h) // raw bits, converted below
+        : o.type === 'int64' ? Array.from(o.data as BigInt64Array, Number) : Array.from(o.data as Float32Array);
+      const expected = o.type === 'float16'
+        ? Tensor.from('float16', [...o.dims], data.map(float16BitsToNumber))
+        : Tensor.from(dtype, [...o.dims], data);
+      // float16 results: one float16 ulp (2^-10 relative) of disagreement is rounding order, not error
+      const tol = dtype === 'float16' ? { rtol: 2 ** -9, atol: 1e-3 } : { rtol: 1e-3, atol: 1e-4 };
+      const c = compareTensors(ours.get(name)!, expected, tol);
+      expect(c.reason ?? '', `output ${name}`).toBe('');
+      compared++;
+    }
+    expect(compared).toBe(40);
+  }, 300_000);
+});
+

@@ -1,0 +1,2 @@
+import { supportedOps } from './ir/ops/index.js';
+console.log(supportedOps().join(' '));

@@ -1,0 +1,18 @@
+import { shapeOps } from './ir/ops/shape.js';
+import { indexingOps } from './ir/ops/indexing.js';
+import { Tensor } from './ir/tensor.js';
+const info = { name: 'n', opset: 21, numOutputs: 1 };
+const x = Tensor.zeros('float32', [1024, 1024]);
+for (let i = 0; i < x.size; i++) x.data[i] = i;
+const time = (label: string, f: () => unknown) => { f(); const t = performance.now(); for (let i = 0; i < 5; i++) f(); console.log(label, ((performance.now() - t) / 5).toFixed(2), 'ms'); };
+time('transpose 1024^2', () => shapeOps.Transpose.evaluate([x], {}, info));
+const x4 = Tensor.zeros('float32', [16, 64, 16, 64]);
+time('transpose 4d 0213', () => shapeOps.Transpose.evaluate([x4], { perm: { kind: 'ints', value: [0, 2, 1, 3] } }, info));
+time('slice half', () => indexingOps.Slice.evaluate([x, Tensor.from('int64', [1], [0]), Tensor.from('int64', [1], [512]), Tensor.from('int64', [1], [1])], {}, info));
+time('concat', () => shapeOps.Concat.evaluate([x, x], { axis: { kind: 'int', value: 1 } }, { ...info }));
+time('gather rows', () => indexingOps.Gather.evaluate([x, Tensor.from('int64', [512], Array.from({ length: 512 }, (_, i) => 2 * i))], {}, info));
+time('expand', () => shapeOps.Expand.evaluate([Tensor.zeros('float32', [1024, 1]), Tensor.from('int64', [2], [1024, 1024])], {}, info));
+const xr = Tensor.from('float32', [1024, 1024], Array.from({ length: 1 << 20 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1));
+time('topk 1024x1024 k=8', () => indexingOps.TopK.evaluate([xr, Tensor.from('int64', [1], [8])], {}, { ...info, numOutputs: 2 }));
+time('cumsum', () => indexingOps.CumSum.evaluate([x, Tensor.scalar('int64', 1)], {}, info));
+time('pad reflect', () => indexingOps.Pad.evaluate([x, Tensor.from('int64', [4], [2, 2, 2, 2])], { mode: { kind: 'string', value: 'reflect' } }, info));
