@@ -10,7 +10,7 @@
  *   graph outputs are defined; the node graph is acyclic (a cycle is named by its nodes);
  * - `types`: every defined value has an entry and no entry names an undefined value; dims are
  *   non-negative integers or non-empty symbols; constants' declared types equal their tensors';
- * - ops: each node's op is registered, and when all its present inputs have static types, the op's
+ * - ops: each node's op is registered, int attributes hold integers, and when all its present inputs have static types, the op's
  *   `infer` (given constant inputs' values) accepts them and agrees with the recorded output types.
  */
 import * as graphlib from '@dagrejs/graphlib';
@@ -112,14 +112,14 @@ function checkCycles(g: Graph, defs: Map<string, Def[]>, report: Report): void {
   const n = g.nodes.length;
   const succ: number[][] = g.nodes.map(() => []);
   const indeg = new Array<number>(n).fill(0);
-  const outdeg = new Array<number>(n).fill(0);
   g.nodes.forEach((node, j) => {
     for (const v of new Set(node.inputs)) {
-      for (const d of (v && defs.get(v)) || []) {
+      const list = (v && defs.get(v)) || [];
+      if (list.some((d) => d.by !== 'node')) continue; // an input or constant already provides it
+      for (const d of list) {
         if (d.by !== 'node') continue;
         succ[d.index].push(j);
         indeg[j]++;
-        outdeg[d.index]++;
       }
     }
   });
@@ -137,7 +137,7 @@ function checkCycles(g: Graph, defs: Map<string, Def[]>, report: Report): void {
     }
   };
   peel(indeg, succ); // sources first ...
-  const outLeft = outdeg.map((_, i) => (removed[i] ? 0 : succ[i].filter((j) => !removed[j]).length));
+  const outLeft = succ.map((list, i) => (removed[i] ? 0 : list.filter((j) => !removed[j]).length));
   peel(outLeft, pred); // ... then sinks: what is left lies on or between cycles
   const core = new graphlib.Graph();
   for (let i = 0; i < n; i++) if (!removed[i]) core.setNode(String(i));
@@ -183,7 +183,7 @@ function checkTypes(g: Graph, defs: Map<string, Def[]>, report: Report): void {
   for (const [v, c] of g.constants) {
     const storage = allocData(c.dtype, 0).constructor;
     if (c.data.constructor !== storage || !c.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      report(`constant '%${v}' (${c.dtype}[${c.shape.join(',')}]) breaks the storage rule of dtype.ts`, valueAt(v));
+      report(`constant '%${v}' (${c.dtype}[${c.shape.join(',')}]) breaks the storage rule of dtype.ts`, valueAt(v), 'create tensor data with allocData(dtype, n) and a non-negative integer shape');
     }
     const declared = g.types.get(v);
     const own: TensorType = { dtype: c.dtype, shape: [...c.shape] };
@@ -218,6 +218,12 @@ function checkOps(g: Graph, report: Report): void {
       else unregistered.set(key, [node]);
       continue;
     }
+    for (const [name, a] of Object.entries(node.attrs)) {
+      const ints = a.kind === 'int' ? [a.value] : a.kind === 'ints' ? a.value : [];
+      if (!ints.every((x) => Number.isInteger(x))) {
+        report(`attribute '${name}' of kind ${a.kind} holds a non-integer`, nodeAt(node), 'use kind float(s) for fractional values');
+      }
+    }
     const inputs: (InferInput | undefined)[] = [];
     let allStatic = true;
     for (const v of node.inputs) {
@@ -232,7 +238,9 @@ function checkOps(g: Graph, report: Report): void {
       inferred = def.infer(inputs, node.attrs, { name: node.name, opset: g.opset, numOutputs: node.outputs.length });
     } catch (e) {
       // W2003 (shape depends on a value that is not constant here) means "cannot check", not "wrong"
-      if (e instanceof OpError && e.code !== 'W2003') report(`${node.op}: ${e.message} [${e.code}]`, nodeAt(node), e.hint);
+      if (e instanceof OpError && e.code !== 'W2003') {
+        report(`${node.op}: ${e.message} [${e.code}]`, nodeAt(node), e.hint ?? "the inputs' types or the attributes break the op's rule");
+      }
       else if (e instanceof RangeError) report(`${node.op}: ${e.message}`, nodeAt(node), 'a tensor is too large');
       else if (!(e instanceof OpError)) throw e;
       continue;

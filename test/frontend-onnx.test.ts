@@ -307,12 +307,39 @@ describe('opset canonicalization', () => {
     expect(c.nodes[0].attrs.axis).toEqual({ kind: 'int', value: 1 });
   });
 
+  it('legacy broadcast attributes before opset 7', () => {
+    const add = load({ opset: 6, inputs: [vi('x'), vi('b', [3])], nodes: [node('Add', ['x', 'b'], ['y'], [a.i('broadcast', 1)], 'n')] });
+    expect(add.nodes[0].attrs).toEqual({});
+    const withAxis = diagsOf(() => load({ opset: 6, inputs: [vi('x'), vi('b', [2])], nodes: [node('Mul', ['x', 'b'], ['y'], [a.i('broadcast', 1), a.i('axis', 0)], 'n')] }));
+    expect(withAxis[0].code).toBe('W1010');
+    expect(withAxis[0].message).toContain('Mul(opset<7 broadcast with axis)');
+    // with a constant B and A's rank known, B's shape is padded so numpy broadcasting aligns it at axis
+    const aligned = load({ opset: 6, inputs: [vi('x', [2, 3, 4, 5])], initializers: [f32('b', [3, 4], new Array(12).fill(1))], nodes: [node('Add', ['x', 'b'], ['y'], [a.i('broadcast', 1), a.i('axis', 1)], 'n')] });
+    expect(aligned.nodes[0].attrs).toEqual({});
+    expect(aligned.nodes[0].inputs).toEqual(['x', 'n__aligned1']);
+    expect(constOf(aligned, 'n__aligned1').shape).toEqual([3, 4, 1]);
+    const gemm = load({ opset: 6, inputs: [vi('x'), vi('w', [3, 3]), vi('c', [3])], nodes: [node('Gemm', ['x', 'w', 'c'], ['y'], [a.i('broadcast', 1), a.f('alpha', 2)], 'n')] });
+    expect(gemm.nodes[0].attrs).toEqual({ alpha: { kind: 'float', value: 2 } });
+  });
+
+  it('PRelu < 7 per-channel slopes are reshaped to broadcast along axis 1', () => {
+    const spec = (opset: number): ModelSpec => ({ opset, inputs: [vi('x', [2, 3, 4, 5]), vi('s', [3])], initializers: [f32('s', [3], [0.1, 0.2, 0.3])], nodes: [node('PRelu', ['x', 's'], ['y'], [], 'p')] });
+    const g = load(spec(6));
+    expect(g.nodes[0].inputs).toEqual(['x', 'p__aligned1']);
+    const s = constOf(g, 'p__aligned1');
+    expect(s.shape).toEqual([3, 1, 1]);
+    expect(values(s)).toEqual(values(constOf(g, 's')));
+    expect(load(spec(7)).nodes[0].inputs).toEqual(['x', 's']);
+  });
+
   it('Upsample and Resize-10 scales are canonicalized (rule level)', () => {
     const consts = new Map<string, Tensor>();
     const ctx = (opset: number) => ({
       opset,
       addConst: (base: string, t: Tensor) => (consts.set(base, t), base),
       dtypeOf: () => undefined,
+      rankOf: () => undefined,
+      constant: () => undefined,
     });
     const up8: Node = { op: 'Upsample', domain: '', name: 'u', inputs: ['x'], outputs: ['y'], attrs: { scales: { kind: 'floats', value: [1, 1, 2, 2] }, mode: { kind: 'string', value: 'nearest' } } };
     canonicalize(up8, ctx(8));
@@ -435,6 +462,13 @@ describe('graph structure', () => {
     expect(g.nodes[1].attrs.alpha).toEqual({ kind: 'float', value: 0.5 });
     expect(g.nodes[3].attrs.alpha).toBeUndefined(); // not set by the call: the op default applies
     expect(g.nodes[0].outputs[0]).not.toBe(g.nodes[2].outputs[0]); // internal values renamed per call
+  });
+
+  it('refuses recursive local functions (W1010) instead of expanding forever', () => {
+    const rec: IFunction = { name: 'R', domain: 'local', input: ['a'], output: ['b'], node: [node('R', ['a'], ['b'], [], 'again', 'local')] };
+    const d = diagsOf(() => load({ nodes: [node('R', ['x'], ['y'], [], 'call', 'local')], functions: [rec], extraOpsets: [{ domain: 'local', version: 1 }] }));
+    expect(d[0].code).toBe('W1010');
+    expect(d[0].message).toContain('nested more than 32 deep');
   });
 });
 
@@ -656,7 +690,10 @@ describe('diagnostics', () => {
 
   it('W1013 for malformed graph inputs', () => {
     expect(codeOf(() => load({ ...ok, inputs: [{ name: 'x' }] }))).toBe('W1013');
-    expect(codeOf(() => load({ ...ok, inputs: [{ name: 'x', type: { sequenceType: { elemType: { tensorType: { elemType: 1 } } } } }] }))).toBe('W1013');
+    // a sequence is an unsupported type rather than a malformed input
+    const seq = diagsOf(() => load({ ...ok, inputs: [{ name: 'x', type: { sequenceType: { elemType: { tensorType: { elemType: 1 } } } } }] }));
+    expect(seq[0].code).toBe('W1002');
+    expect(seq[0].message).toContain('sequence');
     expect(codeOf(() => load({ ...ok, inputs: [{ name: 'x', type: { tensorType: { elemType: 1 } } }] }))).toBe('W1013');
   });
 

@@ -218,6 +218,21 @@ describe('verifyGraph', () => {
   output %a`))).message).toBe("op com.x:Relu is not registered (used by 1 node: 'r')");
   });
 
+  it('reports int attributes holding non-integers and constants breaking the storage rule', () => {
+    const g = ir(`
+  input %x : f32[2,3]
+  %y : f32[2,3] = Relu(%x) {extra = [1, 0] : ints} @r
+  output %y`);
+    expect(verifyGraph(g)).toEqual([]);
+    g.nodes[0].attrs.extra = { kind: 'ints', value: [1, 0.5] };
+    expect(only(verifyGraph(g)).message).toBe("attribute 'extra' of kind ints holds a non-integer");
+    const c = ir(`
+  const %c : i64[2] = dense<[1, 2]>
+  output %c`);
+    c.constants.set('c', new Tensor('int64', [2], new Int32Array([1, 2])));
+    expect(only(verifyGraph(c)).message).toBe("constant '%c' (int64[2]) breaks the storage rule of dtype.ts");
+  });
+
   it('reports empty and duplicate node names', () => {
     expect(verifyGraph(ir(`
   input %x : f32[2]

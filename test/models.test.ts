@@ -55,10 +55,16 @@ describe.skipIf(!existsSync(MODELS))('corpus models', () => {
       const t = imported.types.get(name)!;
       const shape = t.shape as number[];
       const n = shape.reduce((a, b) => a * b, 1);
-      // int64 input13 holds positions 0..1023 per row; float inputs are small random values
-      const values = t.dtype === 'int64'
-        ? Array.from({ length: n }, (_, i) => i % shape[shape.length - 1])
-        : Array.from({ length: n }, () => (r() * 2 - 1) * (shape.length === 2 && shape[0] === 1024 ? 0.05 : 1));
+      // input13: token ids (rows 0..1023 of the embedding input3); input14: attention mask, 1 = keep,
+      // with the last 24 positions of the second sequence padded; input0..2: RMSNorm weights near 1
+      const last = shape[shape.length - 1];
+      const values = name === 'input13'
+        ? Array.from({ length: n }, (_, i) => (i * 7919) % last)
+        : name === 'input14'
+          ? Array.from({ length: n }, (_, i) => (i >= last && i % last >= last - 24 ? 0 : 1))
+          : shape.length === 1
+            ? Array.from({ length: n }, () => 1 + 0.1 * (r() * 2 - 1))
+            : Array.from({ length: n }, () => (r() * 2 - 1) * 0.05);
       return { name, tensor: Tensor.from(t.dtype as DType, shape, values) };
     });
     const { graph, inputs: named } = prepareGraph(bytes, join(dir, 'model.onnx'), inputs);
@@ -72,22 +78,38 @@ describe.skipIf(!existsSync(MODELS))('corpus models', () => {
         : new ort.Tensor('float32', tensor.data as Float32Array, [...tensor.shape]);
     }
     const theirs = await session.run(feeds);
+    // Values computed through float16 arithmetic (the layer casts to f16 for its matmuls): a one-ulp
+    // difference in one f16 rounding (summation order inside a matmul) legitimately propagates, so
+    // those outputs are compared at float16 resolution — within 4 f16 ulps of the tensor's largest
+    // magnitude — while everything computed in float32 only keeps the float32 tolerance.
+    const viaF16 = new Set<string>();
+    for (const n of graph.nodes) {
+      if (n.inputs.some((v) => viaF16.has(v)) || n.outputs.some((o) => graph.types.get(o)?.dtype === 'float16')) {
+        n.outputs.forEach((o) => viaF16.add(o));
+      }
+    }
     let compared = 0;
+    let strict = 0;
     for (const name of graph.outputs) {
       const o = theirs[name];
       const dtype: DType = o.type === 'float16' ? 'float16' : o.type === 'int64' ? 'int64' : 'float32';
       const data = o.type === 'float16'
-        ? Array.from(o.data as Uint16Array, (h) => h) // raw bits, converted below
+        ? Array.from(o.data as Uint16Array, float16BitsToNumber)
         : o.type === 'int64' ? Array.from(o.data as BigInt64Array, Number) : Array.from(o.data as Float32Array);
-      const expected = o.type === 'float16'
-        ? Tensor.from('float16', [...o.dims], data.map(float16BitsToNumber))
-        : Tensor.from(dtype, [...o.dims], data);
-      // float16 results: one float16 ulp (2^-10 relative) of disagreement is rounding order, not error
-      const tol = dtype === 'float16' ? { rtol: 2 ** -9, atol: 1e-3 } : { rtol: 1e-3, atol: 1e-4 };
+      const expected = Tensor.from(dtype, [...o.dims], data);
+      let tol = { rtol: 1e-3, atol: 1e-4 };
+      if (viaF16.has(name)) {
+        let top = 0;
+        for (const v of expected.data) top = Math.max(top, Math.abs(v));
+        tol = { rtol: 0, atol: 4 * 2 ** (Math.floor(Math.log2(top)) - 10) };
+      } else {
+        strict++;
+      }
       const c = compareTensors(ours.get(name)!, expected, tol);
       expect(c.reason ?? '', `output ${name}`).toBe('');
       compared++;
     }
+    expect(strict).toBe(7); // output_3..9: norm weights, ids, embedding, RMSNorm statistics in f32
     expect(compared).toBe(40);
   }, 300_000);
 });

@@ -270,6 +270,16 @@ describe('ConvTranspose', () => {
     for (let i = 0; i < xs.size; i++) rhs += xs.data[i] * ty.data[i];
     expect(Math.abs(lhs - rhs)).toBeLessThan(1e-4);
   });
+  it('float64 (plain GEMM path) agrees with float32 (blocked kernel path)', () => {
+    const vx = rand(2 * 4 * 5 * 3, 8);
+    const vw = rand(4 * 3 * 2 * 3, 9);
+    const attrs: Attrs = { group: int(2), strides: ints(2, 1), pads: ints(0, 1, 1, 0) };
+    const a = run('ConvTranspose', [f32([2, 4, 5, 3], vx), f32([4, 3, 2, 3], vw)], attrs);
+    const b = run('ConvTranspose', [t('float64', [2, 4, 5, 3], vx), t('float64', [4, 3, 2, 3], vw)], attrs);
+    expect(b.dtype).toBe('float64');
+    expect(b.shape).toEqual([2, 6, 9, 4]);
+    expectClose(a, b.toArray(), 1e-6);
+  });
   it('diagnostics: channel mismatch and output_padding too large', () => {
     expect(opError('ConvTranspose', [f32([1, 2, 3], seq(6)), f32([3, 1, 2], seq(6))]).message).toMatch(/channel mismatch/);
     expect(opError('ConvTranspose', [x, ones], { strides: ints(2), output_padding: ints(2) }).message).toMatch(/output_padding 2/);

@@ -221,6 +221,8 @@ describe('InstanceNormalization / GroupNormalization / MeanVarianceNormalization
   it('Lp normalization with p = 2 and p = 1 along an axis', () => {
     expectClose(run('LpNormalization', [f32([1, 2], [3, 4])]), [0.6, 0.8]);
     expectClose(run('LpNormalization', [f32([2, 1], [3, -4])], { axis: int(0), p: int(1) }), [3 / 7, -4 / 7]);
+    // a zero vector stays zero instead of 0/0
+    expect(run('LpNormalization', [f32([2, 2], [0, 0, 0, 5])]).toArray()).toEqual([0, 0, 0, 1]);
     expect(opError(() => run('LpNormalization', [f32([2], [3, 4])], { p: int(3) })).code).toBe('W2002');
   });
 });

@@ -7,6 +7,7 @@ import { DiagnosticError } from '../ir/diagnostics.js';
 import { evaluateGraph } from '../ir/evaluate.js';
 import { emptyGraph, type Attrs, type Graph } from '../ir/graph.js';
 import { Tensor } from '../ir/tensor.js';
+import { verifyGraph } from '../ir/verify.js';
 import { runPasses } from '../compiler/pass-manager.js';
 import { GRAPH_PASSES } from '../compiler/pipeline.js';
 import { inferGraphShapes } from '../compiler/passes/infer-shapes.js';
@@ -136,6 +137,21 @@ describe('simplify', () => {
     expect(out.constants.has('same')).toBe(false); // dead constant removed
     const x = seq([2, 3]);
     expect(evaluateGraph(out, new Map([['x', x]])).get('y')?.toArray()).toEqual([0, 0, 0, 0, 1, 2]);
+  });
+
+  it('removes a Dropout with an unused mask (even in training mode) and its mask type', () => {
+    const g = graph((b) => {
+      b.input('x', [2, 3]);
+      b.constant('ratio', Tensor.scalar('float32', 0.1));
+      b.constant('training', Tensor.scalar('bool', 1));
+      b.node('Relu', ['x'], ['r']);
+      b.node('Dropout', ['r', 'ratio', 'training'], ['y', 'mask']);
+      b.output('y');
+    });
+    const out = simplify(inferGraphShapes(g));
+    expect(out.nodes.map((n) => n.op)).toEqual(['Relu']);
+    expect(out.types.has('mask')).toBe(false);
+    expect(verifyGraph(out)).toEqual([]);
   });
 
   it('keeps a copy when a graph output would alias a graph input', () => {

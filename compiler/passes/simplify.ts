@@ -1,8 +1,7 @@
 /**
  * simplify — remove ops that do nothing, then dead code. (graph → graph)
  *
- * No-ops: Identity; Dropout in inference mode (no training_mode input, or a false constant) whose mask
- * is unused; Cast to the dtype it already has; Reshape / Expand to the shape it already has;
+ * No-ops: Identity; Dropout (always the identity: wafer compiles for inference) whose mask is unused; Cast to the dtype it already has; Reshape / Expand to the shape it already has;
  * Transpose by the identity permutation. A no-op's output is replaced by its input; when the output is
  * a graph output its name is kept by renaming the input's producer instead. Afterwards nodes and
  * constants that nothing reads are removed. Requires static types (run after infer-shapes).
@@ -24,13 +23,8 @@ function isNoOp(g: Graph, n: Node, used: Set<string>): boolean {
   switch (n.op) {
     case 'Identity':
       return true;
-    case 'Dropout': {
-      if (n.outputs.length > 1 && n.outputs[1] && used.has(n.outputs[1])) return false;
-      const training = n.inputs[2];
-      if (!training) return true;
-      const t = g.constants.get(training);
-      return !!t && t.data[0] === 0;
-    }
+    case 'Dropout':
+      return !(n.outputs.length > 1 && n.outputs[1] && used.has(n.outputs[1]));
     case 'Cast':
     case 'Reshape':
     case 'Expand':
@@ -83,7 +77,9 @@ export function simplify(graph: Graph): Graph {
       g.types.delete(src);
     } else {
       kept.push(n); // output aliases an input or constant: the copy is needed
+      continue;
     }
+    for (const o of n.outputs.slice(1)) if (o) g.types.delete(o); // unused extra outputs (Dropout's mask)
   }
   g.nodes = kept;
   return eliminateDeadCode(g);

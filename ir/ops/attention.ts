@@ -20,8 +20,10 @@
  * transposes are materialized. past_key/past_value [batch, kv_heads, past, head_size] are prepended
  * to K/V, which gives the present_key/present_value outputs.
  *
- * float32/float16/bfloat16 run in float32 on the blocked matmul kernel; narrow floats are rounded
- * where the function body casts (after QK, after softmax, on output); float64 runs in float64.
+ * float32/float16/bfloat16 run in float32 on the blocked matmul kernel, narrow floats being rounded
+ * to their type after every stage above (as the function body computes in the input type); float64
+ * runs in float64. softmax_precision needs no handling: the softmax arithmetic is in JS doubles,
+ * with storage at least as wide as float32.
  */
 import { type DType, allocData, castScalar } from '../dtype.js';
 import type { Attrs, StaticType } from '../graph.js';
@@ -211,9 +213,10 @@ function evaluateAttention(inputs: (Tensor | undefined)[], attrs: Attrs, info: O
   const y = allocData(dtype, d.batch * qHeads * S * Dv) as Float32Array | Float64Array;
   const qk = wantQk ? (allocData(dtype, d.batch * qHeads * S * T) as Float32Array | Float64Array) : undefined;
   const scores = f32 ? new Float32Array(S * T) : new Float64Array(S * T);
-  const bias = new Float64Array(S * T);
   const mask = inputs[3];
   const nonpad = inputs[6];
+  const hasBias = mask !== undefined || nonpad !== undefined || causal;
+  const bias = new Float64Array(hasBias ? S * T : 0);
   const masked = new Uint8Array(S);
   const qData = q.data as Float32Array | Float64Array;
   const kData = presentK.data as Float32Array | Float64Array;
@@ -237,14 +240,16 @@ function evaluateAttention(inputs: (Tensor | undefined)[], attrs: Attrs, info: O
         round(scores);
       }
       if (qk && mode === 1) qk.set(scores, qkOff);
-      fillBias(bias, d, b, h, mask, causal, nonpad);
-      for (let i = 0; i < S; i++) {
-        let best = -Infinity;
-        for (let j = 0; j < T; j++) if (bias[i * T + j] > best) best = bias[i * T + j];
-        masked[i] = best === -Infinity ? 1 : 0;
+      if (hasBias) {
+        fillBias(bias, d, b, h, mask, causal, nonpad);
+        for (let i = 0; i < S; i++) {
+          let best = -Infinity;
+          for (let j = 0; j < T; j++) if (bias[i * T + j] > best) best = bias[i * T + j];
+          masked[i] = best === -Infinity ? 1 : 0;
+        }
+        for (let i = 0; i < S * T; i++) scores[i] += bias[i];
+        round(scores);
       }
-      for (let i = 0; i < S * T; i++) scores[i] += bias[i];
-      round(scores);
       if (qk && mode === 2) qk.set(scores, qkOff);
       softmaxRows(scores, S, T, masked);
       round(scores);

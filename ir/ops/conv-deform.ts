@@ -5,15 +5,28 @@
  * columns then go through the same GEMM as Conv.
  */
 import { allocData, castScalar, isFloat } from '../dtype.js';
+import type { Attrs } from '../graph.js';
 import { Tensor } from '../tensor.js';
-import { checkedOp, forwardWindow, prod, spatialOf, windowAttrs } from './conv-geometry.js';
+import { type Window, checkedOp, forwardWindow, prod, spatialOf, windowAttrs } from './conv-geometry.js';
 import { gemmAcc } from './conv-gemm.js';
 import type { OpDef } from './registry.js';
-import { type InferInput } from './registry.js';
 import { attrInt, fail, need } from './util.js';
-import type { Attrs } from '../graph.js';
 
-function deformDims(x: readonly number[], w: readonly number[], attrs: Attrs, offset: readonly number[], mask?: readonly number[]) {
+interface DeformDims {
+  N: number;
+  C: number;
+  M: number;
+  group: number;
+  /** offset_group: channel blocks sharing one set of offsets. */
+  og: number;
+  win: Window;
+  K: number;
+  outShape: number[];
+}
+
+function deformDims(
+  x: readonly number[], w: readonly number[], attrs: Attrs, offset: readonly number[], mask?: readonly number[],
+): DeformDims {
   const inSize = spatialOf(x, 'X');
   if (inSize.length !== 2) fail(`DeformConv supports 2-D inputs only, got X of shape [${x.join(',')}]`);
   if (w.length !== 4) fail(`weight W must have rank 4, got [${w.join(',')}]`);
@@ -34,7 +47,7 @@ function deformDims(x: readonly number[], w: readonly number[], attrs: Attrs, of
 }
 
 const deformConv: OpDef = {
-  infer(inputs: (InferInput | undefined)[], attrs) {
+  infer(inputs, attrs) {
     const x = need(inputs, 0, 'input X').type;
     const w = need(inputs, 1, 'weight W').type;
     const off = need(inputs, 2, 'offset').type;

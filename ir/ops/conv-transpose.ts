@@ -6,13 +6,15 @@
  *   out = stride*(in-1) + output_padding + (k-1)*dilation + 1 - pad_begin - pad_end,
  * or `output_shape` / in*stride (SAME_*) with the padding derived from it (SAME_UPPER puts the odd
  * unit at the end, everything else at the start; a negative total pads the end with zeros, like
- * output_padding). Arithmetic: col = W_gᵀ · X_g (GEMM), then col2im scatter-add through a table.
+ * output_padding). Arithmetic: col = W_gᵀ · X_g (GEMM, the shared float32 kernel for float32-stored
+ * data), then col2im scatter-add through a table into a float64 output.
  */
-import { allocData, castScalar, isFloat } from '../dtype.js';
+import { type TensorData, allocData, castScalar, isFloat } from '../dtype.js';
 import type { Attrs } from '../graph.js';
 import { Tensor } from '../tensor.js';
 import { checkedOp, extent, prod, scatterTable, spatialOf, windowAttrs } from './conv-geometry.js';
 import { gemmAccTN } from './conv-gemm.js';
+import { matmulF32Strided } from './matmul-kernel.js';
 import type { OpDef } from './registry.js';
 import { attrInt, attrInts, fail, need } from './util.js';
 
@@ -76,7 +78,7 @@ export function convTransposeDims(x: readonly number[], w: readonly number[], at
 
 const COL_BUDGET = 1 << 21;
 
-function convTransposeCore(d: TransposeDims, x: ArrayLike<number>, w: ArrayLike<number>): Float64Array {
+function convTransposeCore(d: TransposeDims, x: TensorData, w: TensorData): Float64Array {
   const { N, C, M, group } = d;
   const Cg = C / group;
   const Mg = M / group;
@@ -87,16 +89,26 @@ function convTransposeCore(d: TransposeDims, x: ArrayLike<number>, w: ArrayLike<
   const y = new Float64Array(N * M * outP);
   const rows = Mg * K;
   const chunk = Math.max(64, Math.min(inP, Math.floor(COL_BUDGET / Math.max(1, rows))));
-  const col = new Float64Array(rows * Math.min(chunk, inP));
-  for (let n = 0; n < N; n++) {
-    for (let g = 0; g < group; g++) {
+  const f32 = x instanceof Float32Array && w instanceof Float32Array;
+  const col = f32 ? new Float32Array(rows * Math.min(chunk, inP)) : new Float64Array(rows * Math.min(chunk, inP));
+  // The float32 kernel wants A with unit column stride, so each group's W_g [Cg, rows] is transposed once.
+  const wt = new Float32Array(f32 ? rows * Cg : 0);
+  for (let g = 0; g < group; g++) {
+    const wBase = g * Cg * rows;
+    if (f32) {
+      for (let c = 0; c < Cg; c++) for (let i = 0; i < rows; i++) wt[i * Cg + c] = w[wBase + c * rows + i];
+    }
+    for (let n = 0; n < N; n++) {
       const xBase = (n * C + g * Cg) * inP;
-      const wBase = g * Cg * rows;
       const yBase = (n * M + g * Mg) * outP;
       for (let p0 = 0; p0 < inP; p0 += chunk) {
         const pt = Math.min(chunk, inP - p0);
-        col.fill(0, 0, rows * pt);
-        gemmAccTN(rows, Cg, pt, w, wBase, rows, x, xBase + p0, inP, col, 0, pt);
+        if (f32) {
+          matmulF32Strided(wt, 0, Cg, x as Float32Array, xBase + p0, inP, 1, col as Float32Array, 0, pt, rows, Cg, pt);
+        } else {
+          (col as Float64Array).fill(0, 0, rows * pt);
+          gemmAccTN(rows, Cg, pt, w, wBase, rows, x, xBase + p0, inP, col as Float64Array, 0, pt);
+        }
         for (let m = 0; m < Mg; m++) {
           const ym = yBase + m * outP;
           for (let k = 0; k < K; k++) {

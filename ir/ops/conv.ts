@@ -1,8 +1,9 @@
 /**
  * Convolutions: Conv, ConvInteger and QLinearConv (N-D, grouped, with strides, dilations, explicit
- * pads or auto_pad), plus ConvTranspose, DeformConv and CausalConvWithState from their own files. The forward ops share
- * `convDims` for checking shapes and `convCore` (im2col + GEMM in float64) for the arithmetic; the
- * integer variants subtract zero points first, so padding reads the zero point, as in ONNX.
+ * pads or auto_pad); ConvTranspose, DeformConv and CausalConvWithState live in conv-*.ts and are
+ * re-exported here. The forward ops share `convDims` for checking shapes and `convCore` (im2col +
+ * GEMM) for the arithmetic; the integer variants subtract zero points first, so padding reads the
+ * zero point, as in ONNX.
  */
 import { type DType, allocData, castScalar, isFloat } from '../dtype.js';
 import type { Attrs, StaticType } from '../graph.js';
@@ -67,7 +68,7 @@ const conv: OpDef = {
 function finish(y: Float32Array | Float64Array, outShape: number[], dt: DType, bias?: ArrayLike<number>): Tensor {
   const [N, M] = outShape;
   const P = prod(outShape.slice(2));
-  const out = allocData(dt, y.length);
+  const out = dt === 'float32' && y instanceof Float32Array ? y : allocData(dt, y.length);
   const round = dt === 'float16' || dt === 'bfloat16';
   for (let n = 0; n < N; n++) {
     for (let m = 0; m < M; m++) {

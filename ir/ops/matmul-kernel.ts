@@ -20,6 +20,22 @@ const KC = 256;
 /** Columns of B per packed block: 256 x 1024 x 4 bytes = 1 MB, the L2 of one core. */
 const NC = 1024;
 
+// Scratch buffers reused across calls (batched products of small matrices would otherwise spend
+// their time allocating). The kernels never re-enter, so one set per module instance is enough.
+let packScratch = new Float32Array(KC * 64);
+let rowScratch = new Float64Array(256);
+const edge = new Float64Array(16);
+
+function packBuffer(n: number): Float32Array {
+  if (packScratch.length < n) packScratch = new Float32Array(n);
+  return packScratch;
+}
+
+function rowBuffer(n: number): Float64Array {
+  if (rowScratch.length < n) rowScratch = new Float64Array(n);
+  return rowScratch;
+}
+
 /** out[M,N] = a[M,K] · b[K,N], all row-major and contiguous from the given offsets. */
 export function matmulF32(
   a: Float32Array, aOff: number,
@@ -51,7 +67,7 @@ export function matmulF32Strided(
     return;
   }
   const ncMax = Math.min(NC, roundUp4(N));
-  const packed = new Float32Array(Math.min(KC, K) * ncMax);
+  const packed = packBuffer(Math.min(KC, K) * ncMax);
   for (let j0 = 0; j0 < N; j0 += NC) {
     const nc = Math.min(NC, N - j0);
     for (let k0 = 0; k0 < K; k0 += KC) {
@@ -95,7 +111,6 @@ function blockKernel(
   M: number, kc: number, nc: number, first: boolean,
 ): void {
   const np = roundUp4(nc);
-  const edge = new Float64Array(16);
   for (let i0 = 0; i0 < M; i0 += 4) {
     const mr = Math.min(4, M - i0);
     // Rows past the end re-read the last valid row; their results are discarded.
@@ -155,9 +170,9 @@ function rowTimesMatrix(
   a: Float32Array, aOff: number, aRs: number, b: Float32Array, bOff: number, bRs: number,
   out: Float32Array, outOff: number, outRs: number, M: number, K: number, N: number,
 ): void {
-  const acc = new Float64Array(N);
+  const acc = rowBuffer(N);
   for (let i = 0; i < M; i++) {
-    acc.fill(0);
+    acc.fill(0, 0, N);
     const ao = aOff + i * aRs;
     let k = 0;
     for (; k + 4 <= K; k += 4) {
@@ -202,9 +217,9 @@ export function matmulGenericStrided(
   out: TensorData, outOff: number, outRs: number,
   M: number, K: number, N: number,
 ): void {
-  const acc = new Float64Array(N);
+  const acc = rowBuffer(N);
   for (let i = 0; i < M; i++) {
-    acc.fill(0);
+    acc.fill(0, 0, N);
     const ao = aOff + i * aRs;
     for (let k = 0; k < K; k++) {
       const x = a[ao + k];

@@ -164,8 +164,8 @@ const lpNormalization: OpDef = {
       for (let k = 0, row = base; k < n; k++, row += inner) {
         for (let i = 0; i < inner; i++) norm[i] += p === 1 ? Math.abs(xd[row + i]) : xd[row + i] * xd[row + i];
       }
-      if (p === 2) for (let i = 0; i < inner; i++) norm[i] = Math.sqrt(norm[i]);
-      // a zero vector divides 0 by 0 (NaN), as the ONNX reference does
+      // a zero vector stays zero (divide by 1), as the ONNX suite expects, rather than 0/0 = NaN
+      for (let i = 0; i < inner; i++) norm[i] = norm[i] === 0 ? 1 : p === 2 ? Math.sqrt(norm[i]) : norm[i];
       for (let k = 0, row = base; k < n; k++, row += inner) {
         for (let i = 0; i < inner; i++) y[row + i] = xd[row + i] / norm[i];
       }

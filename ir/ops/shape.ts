@@ -13,7 +13,7 @@ import type { OpDef } from './registry.js';
 import { createOps } from './shape-create.js';
 import { layoutOps } from './shape-layout.js';
 import { defineOp, intValues, normAxes, prod, shapeStr } from './shape-util.js';
-import { attrFloat, attrInt, constValue, fail, need, roundInPlace } from './util.js';
+import { attrInt, constValue, fail, need } from './util.js';
 
 function shapeRange(rank: number, start: number, end: number): [number, number] {
   const clamp = (v: number): number => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
@@ -124,22 +124,12 @@ const Identity: OpDef = {
   evaluate: (inputs) => [need(inputs, 0)],
 };
 
-/** A small deterministic PRNG (mulberry32) for seeded training-mode Dropout. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
- * Dropout: identity in inference mode (the default). Training mode (input 2 true) with ratio > 0
- * is random: it needs the `seed` attribute and then uses our own generator, so its values will not
- * match other runtimes.
+ * Dropout: wafer compiles for inference, so Dropout is the identity (and its mask all true) whatever
+ * `ratio` and `training_mode` say — as in ONNX Runtime inference sessions, which drop Dropout nodes
+ * (the corpus model ut_xoptim__bug_2of3_s has training_mode=true and onnxruntime's expected outputs
+ * are the identity). The suite's test_training_dropout* cases, whose expected values are one draw of
+ * numpy's random generator, therefore fail; docs/ir.md says so.
  */
 const Dropout = defineOp(
   (inputs, _attrs, info) => {
@@ -149,32 +139,10 @@ const Dropout = defineOp(
     if (info.numOutputs > 1) out.push({ dtype: info.opset >= 10 ? 'bool' : x.dtype, shape: [...x.shape] });
     return out;
   },
-  (inputs, attrs, info, out) => {
+  (inputs, _attrs, _info, out) => {
     const x = need(inputs, 0);
-    const ratio = inputs[1] ? inputs[1].data[0] : attrFloat(attrs, 'ratio', 0.5);
-    const training = inputs[2] ? inputs[2].data[0] !== 0 : false;
-    const maskType = out.length > 1 ? out[1].dtype : 'bool';
-    const mask = allocData(maskType, x.size).fill(1);
-    if (!training || ratio === 0) {
-      return out.length > 1 ? [x, new Tensor(maskType, [...x.shape], mask)] : [x];
-    }
-    if (!(ratio > 0 && ratio < 1)) fail(`ratio ${ratio} must be in [0, 1)`);
-    const seed = attrInt(attrs, 'seed');
-    if (seed === undefined) {
-      fail('Dropout in training mode is random and has no seed attribute',
-        'run it in inference mode (training_mode false) or give it a seed');
-    }
-    const rand = mulberry32(seed);
-    const y = allocData(x.dtype, x.size);
-    const scale = 1 / (1 - ratio);
-    for (let i = 0; i < x.size; i++) {
-      const keep = rand() >= ratio;
-      mask[i] = keep ? 1 : 0;
-      y[i] = keep ? x.data[i] * scale : 0;
-    }
-    const res = [roundInPlace(new Tensor(x.dtype, [...x.shape], y))];
-    if (out.length > 1) res.push(new Tensor(maskType, [...x.shape], mask));
-    return res;
+    if (out.length < 2) return [x];
+    return [x, new Tensor(out[1].dtype, [...x.shape], allocData(out[1].dtype, x.size).fill(1))];
   },
 );
 

@@ -9,6 +9,8 @@ import { diag } from '../../../ir/diagnostics.js';
 import type { AttributeProto, FunctionProto, NodeProto } from './decode.js';
 
 const MAX_DEPTH = 32;
+/** Nested calls can multiply: a few functions calling each other twice expand exponentially. */
+const MAX_INLINED_NODES = 500_000;
 
 export function inlineFunctions(nodes: readonly NodeProto[], functions: readonly FunctionProto[]): NodeProto[] {
   if (functions.length === 0) return [...nodes];
@@ -16,6 +18,7 @@ export function inlineFunctions(nodes: readonly NodeProto[], functions: readonly
   for (const f of functions) table.set(key(f.domain ?? '', f.name ?? ''), f);
   const out: NodeProto[] = [];
   let calls = 0;
+  let created = 0;
   const expand = (list: readonly NodeProto[], depth: number, prefix: string) => {
     list.forEach((n, index) => {
       const f = table.get(key(n.domain ?? '', n.opType ?? ''));
@@ -24,6 +27,10 @@ export function inlineFunctions(nodes: readonly NodeProto[], functions: readonly
         return;
       }
       const callName = n.name || `${prefix}${n.opType}_${index}`;
+      created += f.node?.length ?? 0;
+      if (created > MAX_INLINED_NODES) {
+        throw diag('W1010', `unsupported operator ${n.opType}: inlining local functions creates more than ${MAX_INLINED_NODES} nodes`, callName, 'the functions call each other too often (or recursively)');
+      }
       if (depth >= MAX_DEPTH) {
         throw diag('W1010', `unsupported operator ${n.opType}: local functions nested more than ${MAX_DEPTH} deep (recursive?)`, callName);
       }

@@ -249,6 +249,8 @@ class GraphBuilder {
         opset: this.opset,
         addConst: (base, t) => this.addConst(base, t),
         dtypeOf: (v) => this.dtypeOf(v),
+        rankOf: (v) => (this.constants.get(v)?.shape ?? this.declared.get(v)?.shape)?.length,
+        constant: (v) => this.constants.get(v),
       });
       if (variant) this.markUnsupported(variant, name);
       else nodes.push(node);
@@ -334,7 +336,10 @@ class GraphBuilder {
 }
 
 function typeProblem(kind: 'input' | 'output', name: string, p: string): DiagnosticError {
-  const what =
-    p === 'missing' ? 'has no type' : p === 'not-a-tensor' ? 'is not a tensor (sequence, map, optional or sparse types are not supported)' : 'has no shape (unknown rank)';
-  return diag('W1013', `graph ${kind} '${name}' ${what}`, name, p === 'unknown-rank' ? 'give the input a shape (symbolic dims are fine)' : 'only dense tensor inputs and outputs are supported');
+  if (p === 'not-a-tensor') {
+    // an unsupported type rather than a malformed file: W1002, which conformance counts as unsupported
+    return diag('W1002', `graph ${kind} '${name}' is not a dense tensor (sequence, map, optional and sparse types are not supported)`, name, 'only dense tensor inputs and outputs are supported');
+  }
+  const what = p === 'missing' ? 'has no type' : 'has no shape (unknown rank)';
+  return diag('W1013', `graph ${kind} '${name}' ${what}`, name, p === 'unknown-rank' ? 'give the input a shape (symbolic dims are fine)' : 'declare the tensor type of every graph input');
 }

@@ -18,6 +18,10 @@ export interface CanonContext {
   addConst(base: string, t: Tensor): string;
   /** dtype of a value when the file declares it (inputs, initializers, value_info). */
   dtypeOf(name: string): DType | undefined;
+  /** Rank of a value when the file declares it. */
+  rankOf(name: string): number | undefined;
+  /** The value of a constant (initializer, Constant node), if the name is one. */
+  constant(name: string): Tensor | undefined;
 }
 
 /** Reduce ops whose `axes` became input 1 in opset 18 (ReduceSum moved earlier, in 13). */
@@ -25,6 +29,9 @@ const REDUCE_AXES_18 = new Set([
   'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2',
   'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare',
 ]);
+
+/** Binary ops whose opset-1..6 versions had `broadcast`/`axis` attributes instead of numpy broadcasting. */
+const LEGACY_BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'And', 'Or', 'Xor', 'Equal', 'Greater', 'Less']);
 
 /** ONNX TensorProto type names → codes, for Cast-1's string `to`. */
 const CAST1_TYPES: Record<string, number> = {
@@ -129,8 +136,42 @@ export function canonicalize(node: Node, ctx: CanonContext): string | undefined 
     case 'Tile':
       if (v < 6) return 'Tile(opset<6)';
       break;
+    case 'PRelu':
+      // PRelu before 7 applied a 1-D slope of size C per channel (axis 1); PRelu-7 broadcasts numpy-style
+      if (v < 7) {
+        const slope = ctx.constant(node.inputs[1]);
+        const rankX = ctx.rankOf(node.inputs[0]);
+        if (slope && slope.rank === 1 && slope.size > 1) {
+          if (rankX === undefined || !m.alignConstant(1, rankX - 1)) return 'PRelu(opset<7 per-channel slope)';
+        }
+      }
+      break;
+    case 'Gemm':
+      if (v < 7) delete node.attrs.broadcast; // Gemm-7 broadcasts C unidirectionally, as broadcast=1 did
+      break;
+    case 'LpPool':
+    case 'GlobalLpPool': {
+      const p = node.attrs.p;
+      if (p && p.kind === 'float') node.attrs.p = { kind: 'int', value: Math.round(p.value) }; // float in version 1
+      break;
+    }
     default:
       if (REDUCE_AXES_18.has(node.op) && v < 18) m.ints('axes', 1);
+      if (LEGACY_BROADCAST.has(node.op) && v < 7) {
+        // Before opset 7, broadcast=1 without axis matched B's shape against the trailing dims of A,
+        // which numpy-style broadcasting also does. With `axis` the alignment differs: not supported.
+        const axis = node.attrs.axis;
+        const bc = node.attrs.broadcast;
+        if (axis && bc && bc.kind === 'int' && bc.value !== 0) {
+          // B aligned at `axis` of A: pad B's shape with trailing 1s so numpy broadcasting agrees
+          const rankA = ctx.rankOf(node.inputs[0]);
+          if (axis.kind !== 'int' || rankA === undefined) return `${node.op}(opset<7 broadcast with axis)`;
+          const ax = axis.value < 0 ? axis.value + rankA : axis.value;
+          if (!m.alignConstant(1, rankA - ax)) return `${node.op}(opset<7 broadcast with axis)`;
+        }
+        delete node.attrs.broadcast;
+        delete node.attrs.axis;
+      }
   }
   while (node.inputs.length > 0 && node.inputs[node.inputs.length - 1] === '') node.inputs.pop();
   return undefined;
@@ -178,6 +219,20 @@ class Mover {
     if (!a) return;
     if (a.kind !== 'float' && a.kind !== 'int') throw this.kindError(attr, a, 'float');
     this.place(attr, index, Tensor.scalar(dtype, a.value));
+  }
+
+  /**
+   * Reshapes constant input `index` by appending 1s until it has `rank` dims (legacy alignment at an
+   * axis turned into trailing broadcasting). False when the input is not a constant or is too long.
+   */
+  alignConstant(index: number, rank: number): boolean {
+    const name = this.node.inputs[index];
+    const t = name ? this.ctx.constant(name) : undefined;
+    if (!t || rank < t.rank) return false;
+    if (rank === t.rank) return true;
+    const shape = [...t.shape, ...new Array<number>(rank - t.rank).fill(1)];
+    this.node.inputs[index] = this.ctx.addConst(`${this.node.name}__aligned${index}`, t.reshape(shape));
+    return true;
   }
 
   private take(attr: string): Attr | undefined {

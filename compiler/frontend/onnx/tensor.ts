@@ -61,8 +61,11 @@ export function checkedDims(dims: readonly Int64Like[], where: string, maxElemen
   let n = 1;
   for (const d of dims) {
     const v = toNum(d);
-    if (!Number.isSafeInteger(v) || v < 0 || v > maxElements) {
+    if (!Number.isSafeInteger(v) || v < 0) {
       throw diag('W1003', `invalid tensor dim ${v} in [${dims.map(toNum).join(',')}]`, where, 'dims must be non-negative integers');
+    }
+    if (v > maxElements) {
+      throw diag('W1003', `tensor dim ${v} is larger than the element limit ${maxElements}`, where, 'raise the limit with the maxElements import option if the machine has the memory');
     }
     out.push(v);
     n = Math.min(n * v, Number.MAX_SAFE_INTEGER); // stays finite, so a later 0 dim gives 0
@@ -94,8 +97,10 @@ export function tensorFromProto(t: TensorProto, where: string, ctx: TensorContex
     const bytes = readExternal(t, where, ctx, n * byteSize(dtype));
     return new Tensor(dtype, shape, fromRaw(bytes, dtype, n));
   }
-  if (has(t, 'rawData') && t.rawData) {
-    const raw = t.rawData;
+  const raw = has(t, 'rawData') ? t.rawData : undefined;
+  const typedCount = (t[fieldFor(dtype)] ?? []).length;
+  // raw_data wins when it is set; an empty one next to typed values is taken as absent
+  if (raw && (raw.length > 0 || typedCount === 0)) {
     const want = n * byteSize(dtype);
     if (raw.length !== want) {
       throw diag(
@@ -299,8 +304,8 @@ export function readTensorProto(bytes: Uint8Array, options: { maxElements?: numb
     return { name, tensor };
   } catch (e) {
     // Bad dims or sizes in a test-data file usually mean it is not a TensorProto at all (e.g. a
-    // SequenceProto of a sequence test): report the file. Unsupported dtypes keep their own code.
-    if (!(e instanceof DiagnosticError) || e.diagnostics[0].code === 'W1002') throw e;
+    // SequenceProto of a sequence test): report the file. Other codes (dtype, external data) stay.
+    if (!(e instanceof DiagnosticError) || !['W1003', 'W1004'].includes(e.diagnostics[0].code)) throw e;
     const d = e.diagnostics[0];
     throw diag('W1014', `not a valid TensorProto file: ${d.message}`, d.location, 'test data files hold one serialized onnx.TensorProto (sequence and optional values are not supported)');
   }

@@ -1,2 +1,0 @@
-import { supportedOps } from './ir/ops/index.js';
-console.log(supportedOps().join(' '));
