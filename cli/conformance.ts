@@ -9,8 +9,9 @@ import { basename, join } from 'node:path';
 import onnxPkg from 'onnx-proto';
 import { DiagnosticError } from '../ir/diagnostics.js';
 import { evaluateGraph } from '../ir/evaluate.js';
-import type { Graph } from '../ir/graph.js';
-import type { Tensor } from '../ir/tensor.js';
+import { bfloat16BitsToNumber } from '../ir/dtype.js';
+import type { Graph, TensorType } from '../ir/graph.js';
+import { Tensor } from '../ir/tensor.js';
 import { bindDimsFromInputs, importOnnx, readTensorProto } from '../compiler/frontend/onnx/index.js';
 import { nodeHost } from '../compiler/host.js';
 import { runPasses } from '../compiler/pass-manager.js';
@@ -79,13 +80,22 @@ function readDataSet(dir: string, prefix: 'input' | 'output'): { name: string; t
   return files.map((f) => readTensorProto(readFileSync(join(dir, f))));
 }
 
+/**
+ * The 1.12 suite stores bfloat16 test data as UINT16 tensors of the raw bits; read them as the
+ * bfloat16 values the graph declares.
+ */
+function asDeclared(t: Tensor, declared: TensorType | undefined): Tensor {
+  if (declared?.dtype !== 'bfloat16' || t.dtype !== 'uint16') return t;
+  return Tensor.from('bfloat16', t.shape, Array.from(t.data, bfloat16BitsToNumber));
+}
+
 /** Matches data files to graph values: by name when the names match, else by position. */
-function byName(names: string[], data: { name: string; tensor: Tensor }[]): Map<string, Tensor> {
+function byName(g: Graph, names: string[], data: { name: string; tensor: Tensor }[]): Map<string, Tensor> {
   const m = new Map<string, Tensor>();
   const named = data.every((d) => d.name && names.includes(d.name));
   data.forEach((d, i) => {
     const key = named ? d.name : names[i];
-    if (key !== undefined) m.set(key, d.tensor);
+    if (key !== undefined) m.set(key, asDeclared(d.tensor, g.types.get(key)));
   });
   return m;
 }
@@ -104,7 +114,7 @@ const SPECIALIZE_LIMIT = 4096;
  * `specialized` then lists them.
  */
 export function prepareImported(imported: Graph, inputs: { name: string; tensor: Tensor }[]): { graph: Graph; inputs: Map<string, Tensor>; specialized: string[] } {
-  const named = byName(imported.inputs, inputs);
+  const named = byName(imported, imported.inputs, inputs);
   const bound = bindDimsFromInputs(imported, named);
   try {
     return { graph: runPasses(bound, [...GRAPH_PASSES]), inputs: named, specialized: [] };
@@ -146,7 +156,7 @@ export function runCase(dir: string, options: RunCaseOptions = {}): CaseResult {
       const { graph, inputs: named, specialized } = prepareImported(imported, inputs);
       if (specialized.length) result.specialized = specialized;
       const outputs = evaluateGraph(graph, named);
-      const want = byName(graph.outputs, expected);
+      const want = byName(graph, graph.outputs, expected);
       for (const [outName, exp] of want) {
         const got = outputs.get(outName);
         if (!got) throw new DiagnosticError({ code: 'W2007', message: `output '${outName}' not computed` });

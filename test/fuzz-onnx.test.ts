@@ -102,8 +102,10 @@ const host: ImportHost = {
   },
 };
 
-const MODELS = '/work/shared/corpus/models';
-const NODE = '/work/shared/corpus/onnx-backend-1.23/node';
+/** shared/ sits beside the repository (also in CI). */
+const CORPUS = new URL('../../shared/corpus/', import.meta.url).pathname;
+const MODELS = join(CORPUS, 'models');
+const NODE = join(CORPUS, 'onnx-backend-1.23/node');
 
 /** A plain Uint8Array copy: Buffer#slice would share memory, and mutations must not accumulate. */
 const load = (p: string): Uint8Array => new Uint8Array(readFileSync(p));

@@ -238,19 +238,11 @@ describe('Identity and Dropout', () => {
     expect(vals(m)).toEqual([1, 1, 1, 1]);
     expect(infer('Dropout', [x], {}, [], 2, 9)[1].dtype).toBe('float32');
   });
-  it('training mode needs a seed, then scales kept values by 1/(1-ratio)', () => {
+  it('training mode is also the identity (wafer compiles for inference, like onnxruntime sessions)', () => {
     const on = T('bool', [], [1]);
-    expect(errCode(() => run('Dropout', [x, Tensor.scalar('float32', 0.5), on]))).toMatch(/^W2002: Dropout in training mode/);
-    const big = Tensor.from('float32', [1000], new Array(1000).fill(1));
-    const [y, m] = run('Dropout', [big, Tensor.scalar('float32', 0.25), on], { seed: int(3) }, 2);
-    let kept = 0;
-    for (let i = 0; i < 1000; i++) {
-      expect(y.data[i]).toBeCloseTo(m.data[i] ? 4 / 3 : 0, 6);
-      kept += m.data[i];
-    }
-    expect(kept).toBeGreaterThan(700);
-    expect(kept).toBeLessThan(800);
-    // ratio 0 in training mode is the identity
-    expect(vals(run('Dropout', [x, Tensor.scalar('float32', 0), on])[0])).toEqual([1, -2, 3, -4]);
+    const [y, m] = run('Dropout', [x, Tensor.scalar('float32', 0.5), on], { seed: int(3) }, 2);
+    expect(vals(y)).toEqual([1, -2, 3, -4]);
+    expect(vals(m)).toEqual([1, 1, 1, 1]);
+    expect(vals(run('Dropout', [x, Tensor.scalar('float32', 0.25), on])[0])).toEqual([1, -2, 3, -4]);
   });
 });
