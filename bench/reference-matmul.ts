@@ -4,26 +4,16 @@
  * few runs, and reports GFLOP/s as 2·N³ / seconds.
  */
 import { getOp } from '../ir/ops/index.js';
+import { seededFloats } from '../ir/random.js';
 import { Tensor } from '../ir/tensor.js';
-
-/** Deterministic values in [-0.5, 0.5) from a 32-bit LCG (no Math.random: reproducible runs). */
-function seeded(n: number, seed: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    x[i] = s / 4294967296 - 0.5;
-  }
-  return x;
-}
 
 export function benchReferenceMatmul(sizes: number[]): { size: number; seconds: number; gflops: number }[] {
   const op = getOp('MatMul');
   if (!op) throw new Error('internal: MatMul is not registered');
   const info = { name: 'bench', opset: 21, numOutputs: 1 };
   return sizes.map((n) => {
-    const a = new Tensor('float32', [n, n], seeded(n * n, 1));
-    const b = new Tensor('float32', [n, n], seeded(n * n, 2));
+    const a = new Tensor('float32', [n, n], seededFloats(1, n * n, 0.5));
+    const b = new Tensor('float32', [n, n], seededFloats(2, n * n, 0.5));
     // enough repetitions for ~0.3 s of work per size, at least 3
     const runs = Math.max(3, Math.min(50, Math.ceil(3e8 / (2 * n * n * n))));
     let best = Infinity;

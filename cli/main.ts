@@ -11,6 +11,7 @@ import { conformanceCommand } from './commands/conformance.js';
 import { evalCommand } from './commands/eval.js';
 import { importCommand } from './commands/import.js';
 import { opsCommand } from './commands/ops.js';
+import { targetsCommand } from './commands/targets.js';
 
 export { CliExit };
 
@@ -68,6 +69,13 @@ export function buildProgram(): Command {
     .action(conformanceCommand);
 
   program.command('ops').description('list the supported graph ops').action(opsCommand);
+
+  program
+    .command('targets')
+    .description('print target machines and their figures')
+    .argument('[spec]', 'preset (wse2, wse3), mesh:WxH, or a .json file of overrides')
+    .option('--json', 'print the target as JSON (a valid override file)')
+    .action(targetsCommand);
   return program;
 }
 

@@ -14,32 +14,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import onnxPkg from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
+import { mulberry32, uniformFloats } from '../ir/random.js';
 
 const { onnx } = onnxPkg;
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function floatTensor(name: string, dims: number[], values: Float32Array): onnxPkg.onnx.ITensorProto {
   return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(values.buffer.slice(0)) };
 }
 function int64Tensor(name: string, dims: number[], values: number[]): onnxPkg.onnx.ITensorProto {
   return { name, dims, dataType: onnx.TensorProto.DataType.INT64, int64Data: values };
-}
-function random(r: () => number, n: number, scale: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (r() * 2 - 1) * scale;
-  return a;
 }
 function node(opType: string, inputs: string[], outputs: string[], attrs: onnxPkg.onnx.IAttributeProto[] = []): onnxPkg.onnx.INodeProto {
   return { opType, input: inputs, output: outputs, name: outputs[0], attribute: attrs };
@@ -52,20 +36,20 @@ function valueInfo(name: string, dims: number[]): onnxPkg.onnx.IValueInfoProto {
 }
 
 function tinyAttention(): { model: Uint8Array; input: Float32Array; dims: number[] } {
-  const r = rng(2026);
+  const r = mulberry32(2026);
   const S = 8;
   const D = 16;
   const H = 2;
   const F = 32;
   const init = [
-    floatTensor('ln_scale', [D], random(r, D, 1).map((x) => 1 + 0.1 * x)),
-    floatTensor('ln_bias', [D], random(r, D, 0.1)),
-    floatTensor('wq', [D, D], random(r, D * D, 0.25)),
-    floatTensor('wk', [D, D], random(r, D * D, 0.25)),
-    floatTensor('wv', [D, D], random(r, D * D, 0.25)),
-    floatTensor('wo', [D, D], random(r, D * D, 0.25)),
-    floatTensor('w_up', [D, F], random(r, D * F, 0.25)),
-    floatTensor('w_down', [F, D], random(r, F * D, 0.18)),
+    floatTensor('ln_scale', [D], uniformFloats(r, D, 1).map((x) => 1 + 0.1 * x)),
+    floatTensor('ln_bias', [D], uniformFloats(r, D, 0.1)),
+    floatTensor('wq', [D, D], uniformFloats(r, D * D, 0.25)),
+    floatTensor('wk', [D, D], uniformFloats(r, D * D, 0.25)),
+    floatTensor('wv', [D, D], uniformFloats(r, D * D, 0.25)),
+    floatTensor('wo', [D, D], uniformFloats(r, D * D, 0.25)),
+    floatTensor('w_up', [D, F], uniformFloats(r, D * F, 0.25)),
+    floatTensor('w_down', [F, D], uniformFloats(r, F * D, 0.18)),
     floatTensor('scale', [], new Float32Array([1 / Math.sqrt(D / H)])),
     int64Tensor('zero', [1], [0]),
     int64Tensor('one', [1], [1]),
@@ -114,7 +98,7 @@ function tinyAttention(): { model: Uint8Array; input: Float32Array; dims: number
       output: [valueInfo('y', [1, S, D])],
     },
   }).finish();
-  return { model, input: random(r, S * D, 1), dims: [1, S, D] };
+  return { model, input: uniformFloats(r, S * D, 1), dims: [1, S, D] };
 }
 
 async function main(): Promise<void> {

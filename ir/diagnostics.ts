@@ -38,6 +38,26 @@ export const DIAGNOSTIC_CODES: Record<string, string> = {
   W2006: 'a dim is still symbolic where a static shape is required',
   W2007: 'evaluation input missing or of the wrong type or shape',
   W2008: 'unknown pass name in a pipeline option',
+  // program files and the loader
+  W5001: 'target description is invalid',
+  W5002: 'program file is truncated, corrupt or not a wafer program',
+  W5003: 'program format version is newer than supported',
+  W5004: 'SRAM overflow on a core',
+  W5005: 'buffers overlap while both are live',
+  W5006: 'too many colours configured on a router',
+  W5007: 'a route leaves the mesh',
+  W5008: 'conflicting route rules for one router, colour and input',
+  W5009: 'a stream reaches no core, loops, or returns to its sender',
+  W5010: 'a receive that no route can deliver to',
+  W5011: 'constant, input or output tiling does not fit its region or buffer',
+  W5012: 'malformed instruction or operand',
+  W5013: 'region outside the mesh or overlapping another region',
+  // emulator
+  W6001: 'deadlock: cores wait for transfers that can never happen',
+  W6002: 'data race: an instruction touches a buffer range with a transfer in flight',
+  W6003: 'a stream and the receive it meets disagree on the element count',
+  W6004: 'an operand range leaves its buffer',
+  W6005: 'functional run of a program without constant data, or input data missing or mis-shaped',
 };
 
 /** An error carrying one or more diagnostics. The CLI prints them and exits 1. */

@@ -12,20 +12,9 @@ import onnxPkg from 'onnx-proto';
 import { importOnnx, readTensorProto } from '../compiler/frontend/onnx/index.js';
 import { DiagnosticError } from '../ir/diagnostics.js';
 import type { Graph } from '../ir/graph.js';
+import { mulberry32 } from '../ir/random.js';
 
 const { onnx } = onnxPkg;
-
-/** mulberry32: a small deterministic PRNG. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Mutation = (b: Uint8Array, r: () => number) => Uint8Array;
 const int = (r: () => number, n: number) => Math.floor(r() * n);
@@ -252,7 +241,7 @@ describe('ONNX frontend fuzzing', () => {
       const perModel = bytes.length > 100_000 ? 150 : 400;
       for (let k = 0; k < perModel; k++) {
         const seed = mi * 100_003 + k;
-        const r = rng(seed);
+        const r = mulberry32(seed);
         const mut = names[int(r, names.length)];
         let b = MUTATIONS[mut](bytes, r);
         if (r() < 0.2) b = MUTATIONS[names[int(r, names.length)]](b, r); // sometimes two mutations
@@ -280,7 +269,7 @@ describe('ONNX frontend fuzzing', () => {
     for (const [ti, [name, bytes]] of tensors.entries()) {
       for (let k = 0; k < 200; k++) {
         const seed = 7_000_001 + ti * 1_009 + k;
-        const r = rng(seed);
+        const r = mulberry32(seed);
         const mut = names[int(r, names.length)];
         const b = MUTATIONS[mut](bytes, r);
         try {
@@ -296,8 +285,8 @@ describe('ONNX frontend fuzzing', () => {
   });
 
   it('the PRNG is deterministic', () => {
-    const a = rng(42);
-    const b = rng(42);
+    const a = mulberry32(42);
+    const b = mulberry32(42);
     const xs = Array.from({ length: 5 }, () => a());
     expect(xs).toEqual(Array.from({ length: 5 }, () => b()));
     expect(new Set(xs).size).toBe(5);

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DiagnosticError } from '../ir/diagnostics.js';
 import { DTYPES, type DType } from '../ir/dtype.js';
 import type { Attr, Graph, Node, TensorType } from '../ir/graph.js';
+import { mulberry32 } from '../ir/random.js';
 import { Tensor } from '../ir/tensor.js';
 import { parseGraph, printGraph } from '../ir/text.js';
 
@@ -107,18 +108,6 @@ function parseError(text: string): DiagnosticError {
     throw e;
   }
   throw new Error('expected a parse error');
-}
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Interesting values per dtype, already cast by Tensor.from. */
@@ -408,7 +397,7 @@ describe('parse errors', () => {
     });
     g.outputs.push('y');
     const text = roundTrip(g);
-    const rand = rng(20240611);
+    const rand = mulberry32(20240611);
     const alphabet = '%@"{}()[]<>,:=?_\\/ \n0123456789abcdefxyz-.e';
     let parsed = 0;
     for (let trial = 0; trial < 3000; trial++) {

@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { evaluateGraph } from '../ir/evaluate.js';
 import { float16BitsToNumber, type DType } from '../ir/dtype.js';
+import { mulberry32 } from '../ir/random.js';
 import { Tensor } from '../ir/tensor.js';
 import { importOnnx } from '../compiler/frontend/onnx/index.js';
 import { nodeHost } from '../compiler/host.js';
@@ -26,18 +27,6 @@ const WITH_OUTPUTS = [
 ];
 const LLAMA = 'ut_xoptim__noopt-llama-custom__0';
 
-/** Deterministic PRNG (mulberry32) for seeded inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe.skipIf(!existsSync(MODELS))('corpus models', () => {
   it.each(WITH_OUTPUTS)('%s matches the expected outputs', (name) => {
     const r = runCase(join(MODELS, name));
@@ -50,7 +39,7 @@ describe.skipIf(!existsSync(MODELS))('corpus models', () => {
     const bytes = readFileSync(join(dir, 'model.onnx'));
     const imported = importOnnx(bytes, { modelPath: join(dir, 'model.onnx'), host: nodeHost });
     expect(imported.inputs).toHaveLength(15);
-    const r = rng(7);
+    const r = mulberry32(7);
     const inputs = imported.inputs.map((name) => {
       const t = imported.types.get(name)!;
       const shape = t.shape as number[];

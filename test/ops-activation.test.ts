@@ -5,22 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import type { DType } from '../ir/dtype.js';
 import type { Attrs } from '../ir/graph.js';
-import { activationOps } from '../ir/ops/activation.js';
-import { OpError } from '../ir/ops/registry.js';
 import { Tensor } from '../ir/tensor.js';
+import { expectOpError, float, opHarness, str, vals } from './helpers/ops.js';
 
-const info = { name: 'act0', opset: 24, numOutputs: 1 };
-
-function run(op: string, inputs: Tensor[], attrs: Attrs = {}): Tensor {
-  const def = activationOps[op];
-  const types = def.infer(inputs.map((x) => ({ type: { dtype: x.dtype, shape: [...x.shape] } })), attrs, info);
-  const [out] = def.evaluate(inputs, attrs, info);
-  expect({ dtype: out.dtype, shape: [...out.shape] }).toEqual(types[0]);
-  return out;
-}
+const { run } = opHarness({ opset: 24 });
 const f64 = (values: number[]): Tensor => Tensor.from('float64', [values.length], values);
-const vals = (x: Tensor): number[] => x.toArray();
-const alpha = (value: number): Attrs => ({ alpha: { kind: 'float', value } });
+const alpha = (value: number): Attrs => ({ alpha: float(value) });
 
 /** Each computed value equals the expected one to ~1e-12 relative. */
 function close(got: number[], want: number[]): void {
@@ -43,7 +33,7 @@ describe('Relu family', () => {
     close(vals(run('Elu', [f64([-1, 2])], alpha(2))), [-1.2642411176571153, 2]);
     // Selu defaults: gamma * x for x > 0, gamma * alpha * (e^x - 1) otherwise
     close(vals(run('Selu', [f64([1, -1])])), [1.0507010221481323, -1.1113307412864784]);
-    close(vals(run('Selu', [f64([2, -1])], { alpha: { kind: 'float', value: 2 }, gamma: { kind: 'float', value: 3 } })), [
+    close(vals(run('Selu', [f64([2, -1])], { alpha: float(2), gamma: float(3) })), [
       6,
       6 * (Math.exp(-1) - 1),
     ]);
@@ -59,16 +49,11 @@ describe('Relu family', () => {
     const x = Tensor.from('float32', [2, 3], [-1, 2, -3, 4, -5, 6]);
     expect(vals(run('PRelu', [x, Tensor.from('float32', [3], [0.5, 1, 2])]))).toEqual([-0.5, 2, -6, 4, -5, 6]);
     expect(vals(run('PRelu', [x, Tensor.from('float32', [2, 1], [0, 1])]))).toEqual([-0, 2, -0, 4, -5, 6]);
-    const e = (() => {
-      try {
-        run('PRelu', [Tensor.from('float32', [3], [1, 2, 3]), Tensor.from('float32', [2, 3], [1, 1, 1, 1, 1, 1])]);
-      } catch (err) {
-        return err;
-      }
-    })();
-    expect(e).toBeInstanceOf(OpError);
-    expect((e as OpError).code).toBe('W2002');
-    expect((e as OpError).message).toMatch(/does not broadcast to the input's shape \[3\]/);
+    expectOpError(
+      () => run('PRelu', [Tensor.from('float32', [3], [1, 2, 3]), Tensor.from('float32', [2, 3], [1, 1, 1, 1, 1, 1])]),
+      'W2002',
+      /does not broadcast to the input's shape \[3\]/,
+    );
   });
 });
 
@@ -76,7 +61,7 @@ describe('smooth activations', () => {
   it('Sigmoid, HardSigmoid and HardSwish', () => {
     close(vals(run('Sigmoid', [f64([0, 1, -1000])])), [0.5, 0.7310585786300049, 0]);
     close(vals(run('HardSigmoid', [f64([1, 10, -10])])), [Math.fround(0.2) + Math.fround(0.5), 1, 0]);
-    close(vals(run('HardSigmoid', [f64([1])], { alpha: { kind: 'float', value: 0.5 }, beta: { kind: 'float', value: 0.25 } })), [0.75]);
+    close(vals(run('HardSigmoid', [f64([1])], { alpha: float(0.5), beta: float(0.25) })), [0.75]);
     close(vals(run('HardSwish', [f64([1, -4, 4])])), [Math.fround(1 / 6) + 0.5, 0, 4]);
   });
 
@@ -88,8 +73,8 @@ describe('smooth activations', () => {
 
   it('Gelu exact and tanh approximation', () => {
     close(vals(run('Gelu', [f64([1, -1, 0])])), [0.8413447460685429, -0.15865525393145707, 0]);
-    close(vals(run('Gelu', [f64([1])], { approximate: { kind: 'string', value: 'tanh' } })), [0.8411919906082768]);
-    expect(() => run('Gelu', [f64([1])], { approximate: { kind: 'string', value: 'fast' } })).toThrow(/"none" or "tanh"/);
+    close(vals(run('Gelu', [f64([1])], { approximate: str('tanh') })), [0.8411919906082768]);
+    expect(() => run('Gelu', [f64([1])], { approximate: str('fast') })).toThrow(/"none" or "tanh"/);
   });
 
   it('Swish, SwiGLU and Mish', () => {
