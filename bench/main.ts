@@ -4,10 +4,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { machineLine } from './machine.js';
+import { runEmulatorBench } from './emulator.js';
 import { runReferenceBench } from './reference.js';
 
 const BENCHES: Record<string, () => { text: string; json: unknown }> = {
   reference: runReferenceBench,
+  emulator: runEmulatorBench,
 };
 
 export function benchMain(argv: string[]): number {

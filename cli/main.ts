@@ -10,7 +10,9 @@ import { CliExit } from './exit.js';
 import { conformanceCommand } from './commands/conformance.js';
 import { evalCommand } from './commands/eval.js';
 import { importCommand } from './commands/import.js';
+import { inspectCommand } from './commands/inspect.js';
 import { opsCommand } from './commands/ops.js';
+import { runCommand } from './commands/run.js';
 import { targetsCommand } from './commands/targets.js';
 
 export { CliExit };
@@ -69,6 +71,25 @@ export function buildProgram(): Command {
     .action(conformanceCommand);
 
   program.command('ops').description('list the supported graph ops').action(opsCommand);
+
+  program
+    .command('run')
+    .description('emulate a program and print its run report')
+    .argument('<program>', 'prog.wafer file')
+    .option('--inputs <dir>', 'folder with input_N.pb (and optionally output_N.pb to compare with)')
+    .option('--timing-only', 'time the program without computing values')
+    .option('--json <file>', 'write the run report as JSON')
+    .option('--trace <file>', 'write a Perfetto trace')
+    .option('--trace-cores <n>', 'cores sampled for the trace (default 16)')
+    .option('--check', 'exit 1 when measured timing diverges from the prediction')
+    .action(runCommand);
+
+  program
+    .command('inspect')
+    .description('print a readable disassembly of a wafer program file')
+    .argument('<program>', 'program file (.wafer)')
+    .option('--json', 'print the decoded program as canonical JSON')
+    .action(inspectCommand);
 
   program
     .command('targets')

@@ -71,11 +71,12 @@ function splitCode(c: Int64Like): { odd: boolean; half: number } | undefined {
 
 /**
  * Rebuilds an expression from its codes. An empty list gives undefined (absent). `where` names the
- * field for the diagnostic.
+ * field and `source` the file for the diagnostic.
  */
-export function codesToExpr(codes: readonly Int64Like[], where: string): Expr | undefined {
+export function codesToExpr(codes: readonly Int64Like[], where: string, source?: string): Expr | undefined {
   if (codes.length === 0) return undefined;
-  const bad = (why: string) => diag('W5012', `malformed expression in ${where}: ${why}`, where, 'the program file is corrupt; recompile it');
+  const bad = (why: string) =>
+    diag('W5012', `malformed expression in ${where}: ${why}`, source ? `${source}: ${where}` : where, 'the program file is corrupt; recompile it');
   if (codes.length > MAX_EXPR_CODES) throw bad(`${codes.length} codes (at most ${MAX_EXPR_CODES})`);
   const stack: Expr[] = [];
   const depth: number[] = [];

@@ -186,7 +186,7 @@ class Reader {
   }
 
   ex(codes: Codes, where: string, what: string): Expr {
-    const e = codesToExpr(codes, `${where}: ${what}`);
+    const e = codesToExpr(codes, `${where}: ${what}`, this.source);
     if (e === undefined) this.fail(where, `missing expression ${what}`);
     return e;
   }
@@ -205,7 +205,7 @@ class Reader {
     const where = `${region}, instruction ${m.id}`;
     const kinds = INSTR_KINDS.filter((k) => m[k] !== null && m[k] !== undefined);
     if (kinds.length !== 1) this.fail(where, kinds.length === 0 ? 'instruction has no kind' : `instruction has several kinds (${kinds.join(', ')})`);
-    const guard = codesToExpr(m.guard, `${where}: guard`);
+    const guard = codesToExpr(m.guard, `${where}: guard`, this.source);
     const c = guard === undefined ? { id: m.id, loc: m.loc } : { id: m.id, loc: m.loc, guard };
     const ex = (codes: Codes, what: string) => this.ex(codes, where, what);
     const op = (o: Opt<MOperand>, what: string) => this.opnd(o, where, what);
@@ -272,7 +272,7 @@ class Reader {
       region: m.region, buffer: m.buffer, rows: m.rows, cols: m.cols, tileRows: m.tileRows, tileCols: m.tileCols,
       rowTile: this.ex(m.rowTile, where, 'row tile'), colTile: this.ex(m.colTile, where, 'col tile'),
     };
-    const guard = codesToExpr(m.guard, `${where}: tiling guard`);
+    const guard = codesToExpr(m.guard, `${where}: tiling guard`, this.source);
     if (guard !== undefined) out.guard = guard;
     return out;
   }
@@ -306,7 +306,7 @@ class Reader {
       colour: m.colour, rect: this.rect(m.rect, where), input: this.en(m.input, PORTS, where, 'input port'),
       outputs: m.outputs.map((o) => this.en(o, PORTS, where, 'output port')),
     };
-    const guard = codesToExpr(m.guard, `${where}: guard`);
+    const guard = codesToExpr(m.guard, `${where}: guard`, this.source);
     if (guard !== undefined) r.guard = guard;
     return r;
   }

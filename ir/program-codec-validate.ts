@@ -39,7 +39,9 @@ export const TARGET_GROUPS = {
   overhead: ['issue', 'comm', 'loop'],
   host: ['bytesPerSecond', 'latencySeconds'],
   power: ['coreActiveWatts', 'coreIdleWatts', 'joulesPerWordHop'],
-} as const;
+} as const satisfies { [G in TargetGroup]: readonly (keyof Target[G])[] };
+
+type TargetGroup = 'sram' | 'flopsPerCycle' | 'link' | 'router' | 'overhead' | 'host' | 'power';
 
 const HINT = 'the program is malformed: recompile it (a hand-built one: fix the builder calls)';
 

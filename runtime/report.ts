@@ -76,7 +76,7 @@ function linkLines(r: RunResult): string[] {
   const l = r.links;
   const hot = l.hottest ? `${fmtCore(l.hottest)} ${l.hottest.dir}, busy ${fmtPct(l.hottest.utilization)}` : 'none (no word crossed a link)';
   return [
-    `links: ${fmtInt(l.wordHops)} word-hops, ${fmtInt(l.streams)} streams, utilization ${fmtPct(l.utilization)}`,
+    `links: ${fmtInt(l.wordHops)} word-hops, ${fmtInt(l.streams)} stream${l.streams === 1 ? '' : 's'}, utilization ${fmtPct(l.utilization)}`,
     `hottest link: ${hot}`,
   ];
 }
@@ -118,6 +118,7 @@ export function predictionLines(r: RunResult): string[] {
   }
   const totalOk = p.predictedTotal === undefined || p.predictedTotal === r.totalCycles;
   if (p.matched && !p.firstDivergence && totalOk) {
+    if (p.checked === 0) return [`prediction: measured == predicted for the total (no instruction start predicted)`];
     const what = p.predictedTotal === undefined ? '' : ' and the total';
     return [`prediction: measured == predicted for all ${fmtInt(p.checked)} checked instruction starts${what}`];
   }
@@ -130,7 +131,9 @@ export function predictionLines(r: RunResult): string[] {
         `predicted ${fmtInt(d.predicted)}, measured ${fmtInt(d.measured)}`,
     );
   } else if (!totalOk) {
-    out.push(`prediction: all ${fmtInt(p.checked)} checked instruction starts matched, but the total did not`);
+    out.push(p.checked === 0
+      ? 'prediction: the total diverges (no instruction start predicted)'
+      : `prediction: all ${fmtInt(p.checked)} checked instruction starts matched, but the total did not`);
   } else {
     out.push(`prediction: MISMATCH reported without a divergence (${fmtInt(p.checked)} checked)`);
   }

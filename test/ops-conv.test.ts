@@ -5,68 +5,18 @@
  * CausalConvWithState, and the diagnostics for bad shapes and attributes.
  */
 import { describe, expect, it } from 'vitest';
-import type { DType } from '../ir/dtype.js';
 import type { Attrs } from '../ir/graph.js';
-import { convOps } from '../ir/ops/conv.js';
-import { OpError } from '../ir/ops/registry.js';
-import { Tensor } from '../ir/tensor.js';
+import { seededFloats } from '../ir/random.js';
+import type { Tensor } from '../ir/tensor.js';
+import { f32, int, ints, opHarness, seq, str, t } from './helpers/ops.js';
 
-const t = (dtype: DType, shape: number[], v: number[]) => Tensor.from(dtype, shape, v);
-const f32 = (shape: number[], v: number[]) => t('float32', shape, v);
-const int = (value: number) => ({ kind: 'int' as const, value });
-const ints = (...value: number[]) => ({ kind: 'ints' as const, value });
-const str = (value: string) => ({ kind: 'string' as const, value });
-
-/** Runs infer and evaluate, checks they agree on the output types, returns the outputs. */
-function runAll(op: string, inputs: (Tensor | undefined)[], attrs: Attrs = {}, numOutputs = 1): Tensor[] {
-  const def = convOps[op];
-  const info = { name: 'n', opset: 22, numOutputs };
-  const types = def.infer(inputs.map((x) => x && { type: { dtype: x.dtype, shape: [...x.shape] }, value: x }), attrs, info);
-  const outs = def.evaluate(inputs, attrs, info);
-  expect(outs.map((o) => ({ dtype: o.dtype, shape: o.shape }))).toEqual(types);
-  return outs;
-}
-const run = (op: string, inputs: (Tensor | undefined)[], attrs: Attrs = {}): Tensor => runAll(op, inputs, attrs)[0];
+const { run, runAll, opErrorOfBoth } = opHarness({ opset: 22, consts: true });
 
 function expectClose(got: Tensor, want: ArrayLike<number>, tol = 1e-5): void {
   expect(got.size).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
     expect(Math.abs(got.data[i] - want[i]), `element ${i}: ${got.data[i]} vs ${want[i]}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(want[i])));
   }
-}
-
-/** The OpError thrown by both infer and evaluate (they must agree on rejecting bad input). */
-function opError(op: string, inputs: (Tensor | undefined)[], attrs: Attrs = {}): OpError {
-  const def = convOps[op];
-  const info = { name: 'n', opset: 22, numOutputs: 1 };
-  const errs: OpError[] = [];
-  for (const f of [
-    () => def.infer(inputs.map((x) => x && { type: { dtype: x.dtype, shape: [...x.shape] }, value: x }), attrs, info),
-    () => def.evaluate(inputs, attrs, info),
-  ]) {
-    try {
-      f();
-    } catch (e) {
-      expect(e).toBeInstanceOf(OpError);
-      errs.push(e as OpError);
-      continue;
-    }
-    throw new Error('expected an OpError');
-  }
-  expect(errs[0].code).toBe('W2002');
-  expect(errs[1].message).toBe(errs[0].message);
-  return errs[0];
-}
-
-const seq = (n: number, f = (i: number) => i + 1) => Array.from({ length: n }, (_, i) => f(i));
-
-/** Deterministic pseudo-random values in [-1, 1). */
-function rand(n: number, seed: number): number[] {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
 }
 
 /** Naive 2-D grouped convolution, straight from the definition. */
@@ -167,8 +117,8 @@ describe('Conv 2-D and 3-D', () => {
   });
   it('agrees with a naive loop on a grouped, strided, dilated conv large enough to be chunked', () => {
     // 64*3*3 = 576 im2col rows x 4096 columns exceeds the column budget, so it runs in two chunks
-    const x = f32([1, 128, 64, 64], rand(128 * 4096, 1));
-    const w = f32([8, 64, 3, 3], rand(8 * 64 * 9, 2));
+    const x = f32([1, 128, 64, 64], seededFloats(1, 128 * 4096));
+    const w = f32([8, 64, 3, 3], seededFloats(2, 8 * 64 * 9));
     const y = run('Conv', [x, w], { group: int(2), pads: ints(2, 2, 2, 2), dilations: ints(2, 2) });
     const want = naiveConv2d(x, w, 2, 1, 2, 2);
     expect(y.shape).toEqual(want.shape);
@@ -192,32 +142,32 @@ describe('Conv 2-D and 3-D', () => {
 
 describe('Conv diagnostics', () => {
   it('channel mismatch between X and W', () => {
-    const e = opError('Conv', [f32([1, 3, 5, 5], seq(75)), f32([2, 2, 3, 3], seq(36))]);
+    const e = opErrorOfBoth('Conv', [f32([1, 3, 5, 5], seq(75)), f32([2, 2, 3, 3], seq(36))]);
     expect(e.message).toMatch(/channel mismatch: X has 3 channels/);
   });
   it('group must divide the input and output channels', () => {
-    expect(opError('Conv', [f32([1, 3, 5, 5], seq(75)), f32([2, 1, 3, 3], seq(18))], { group: int(2) }).message)
+    expect(opErrorOfBoth('Conv', [f32([1, 3, 5, 5], seq(75)), f32([2, 1, 3, 3], seq(18))], { group: int(2) }).message)
       .toMatch(/group 2 does not divide the 3 input channels/);
-    expect(opError('Conv', [f32([1, 4, 5, 5], seq(100)), f32([3, 2, 3, 3], seq(54))], { group: int(2) }).message)
+    expect(opErrorOfBoth('Conv', [f32([1, 4, 5, 5], seq(100)), f32([3, 2, 3, 3], seq(54))], { group: int(2) }).message)
       .toMatch(/group 2 does not divide the 3 output channels/);
   });
   it('kernel larger than the padded input', () => {
-    expect(opError('Conv', [f32([1, 1, 2, 2], seq(4)), f32([1, 1, 3, 3], seq(9))]).message).toMatch(/exceeds the padded input size 2/);
+    expect(opErrorOfBoth('Conv', [f32([1, 1, 2, 2], seq(4)), f32([1, 1, 3, 3], seq(9))]).message).toMatch(/exceeds the padded input size 2/);
   });
   it('bad attribute lengths, kernel_shape disagreeing with W, bad auto_pad', () => {
     const x = f32([1, 1, 4, 4], seq(16));
     const w = f32([1, 1, 2, 2], seq(4));
-    expect(opError('Conv', [x, w], { strides: ints(1) }).message).toMatch(/'strides' has 1 values, expected 2/);
-    expect(opError('Conv', [x, w], { pads: ints(1, 1) }).message).toMatch(/'pads' has 2 values, expected 4/);
-    expect(opError('Conv', [x, w], { kernel_shape: ints(3, 3) }).message).toMatch(/disagrees with the weight/);
-    expect(opError('Conv', [x, w], { auto_pad: str('SAME') }).message).toMatch(/auto_pad must be/);
-    expect(opError('Conv', [x, w], { strides: ints(0, 1) }).message).toMatch(/>= 1/);
+    expect(opErrorOfBoth('Conv', [x, w], { strides: ints(1) }).message).toMatch(/'strides' has 1 values, expected 2/);
+    expect(opErrorOfBoth('Conv', [x, w], { pads: ints(1, 1) }).message).toMatch(/'pads' has 2 values, expected 4/);
+    expect(opErrorOfBoth('Conv', [x, w], { kernel_shape: ints(3, 3) }).message).toMatch(/disagrees with the weight/);
+    expect(opErrorOfBoth('Conv', [x, w], { auto_pad: str('SAME') }).message).toMatch(/auto_pad must be/);
+    expect(opErrorOfBoth('Conv', [x, w], { strides: ints(0, 1) }).message).toMatch(/>= 1/);
   });
   it('rank, bias shape and dtype checks', () => {
-    expect(opError('Conv', [f32([4, 4], seq(16)), f32([1, 1], [1])]).message).toMatch(/rank >= 3/);
-    expect(opError('Conv', [f32([1, 1, 4], seq(4)), f32([1, 1, 2, 2], seq(4))]).message).toMatch(/same rank/);
-    expect(opError('Conv', [f32([1, 1, 4], seq(4)), f32([2, 1, 2], seq(4)), f32([3], [1, 2, 3])]).message).toMatch(/bias B must have shape \[2\]/);
-    expect(opError('Conv', [f32([1, 1, 4], seq(4)), t('float64', [1, 1, 2], [1, 2])]).message).toMatch(/same dtype/);
+    expect(opErrorOfBoth('Conv', [f32([4, 4], seq(16)), f32([1, 1], [1])]).message).toMatch(/rank >= 3/);
+    expect(opErrorOfBoth('Conv', [f32([1, 1, 4], seq(4)), f32([1, 1, 2, 2], seq(4))]).message).toMatch(/same rank/);
+    expect(opErrorOfBoth('Conv', [f32([1, 1, 4], seq(4)), f32([2, 1, 2], seq(4)), f32([3], [1, 2, 3])]).message).toMatch(/bias B must have shape \[2\]/);
+    expect(opErrorOfBoth('Conv', [f32([1, 1, 4], seq(4)), t('float64', [1, 1, 2], [1, 2])]).message).toMatch(/same dtype/);
   });
 });
 
@@ -258,11 +208,11 @@ describe('ConvTranspose', () => {
     expect(y2.toArray()).toEqual([1, 3, 5, 3, 10, 30, 50, 30]);
   });
   it('is the adjoint of Conv: <Conv(x), y> = <x, ConvTranspose(y)>', () => {
-    const xs = f32([1, 3, 7, 6], rand(126, 5));
-    const w = f32([4, 3, 3, 2], rand(72, 6));
+    const xs = f32([1, 3, 7, 6], seededFloats(5, 126));
+    const w = f32([4, 3, 3, 2], seededFloats(6, 72));
     const attrs: Attrs = { strides: ints(2, 3), pads: ints(1, 0, 1, 1), dilations: ints(1, 2) };
     const cx = run('Conv', [xs, w], attrs);
-    const ys = f32([...cx.shape], rand(cx.size, 7));
+    const ys = f32([...cx.shape], seededFloats(7, cx.size));
     const ty = run('ConvTranspose', [ys, w], { ...attrs, output_shape: ints(7, 6) });
     let lhs = 0;
     let rhs = 0;
@@ -271,8 +221,8 @@ describe('ConvTranspose', () => {
     expect(Math.abs(lhs - rhs)).toBeLessThan(1e-4);
   });
   it('float64 (plain GEMM path) agrees with float32 (blocked kernel path)', () => {
-    const vx = rand(2 * 4 * 5 * 3, 8);
-    const vw = rand(4 * 3 * 2 * 3, 9);
+    const vx = seededFloats(8, 2 * 4 * 5 * 3);
+    const vw = seededFloats(9, 4 * 3 * 2 * 3);
     const attrs: Attrs = { group: int(2), strides: ints(2, 1), pads: ints(0, 1, 1, 0) };
     const a = run('ConvTranspose', [f32([2, 4, 5, 3], vx), f32([4, 3, 2, 3], vw)], attrs);
     const b = run('ConvTranspose', [t('float64', [2, 4, 5, 3], vx), t('float64', [4, 3, 2, 3], vw)], attrs);
@@ -281,9 +231,9 @@ describe('ConvTranspose', () => {
     expectClose(a, b.toArray(), 1e-6);
   });
   it('diagnostics: channel mismatch and output_padding too large', () => {
-    expect(opError('ConvTranspose', [f32([1, 2, 3], seq(6)), f32([3, 1, 2], seq(6))]).message).toMatch(/channel mismatch/);
-    expect(opError('ConvTranspose', [x, ones], { strides: ints(2), output_padding: ints(2) }).message).toMatch(/output_padding 2/);
-    expect(opError('ConvTranspose', [x, ones], { pads: ints(3, 3) }).message).toMatch(/not positive/);
+    expect(opErrorOfBoth('ConvTranspose', [f32([1, 2, 3], seq(6)), f32([3, 1, 2], seq(6))]).message).toMatch(/channel mismatch/);
+    expect(opErrorOfBoth('ConvTranspose', [x, ones], { strides: ints(2), output_padding: ints(2) }).message).toMatch(/output_padding 2/);
+    expect(opErrorOfBoth('ConvTranspose', [x, ones], { pads: ints(3, 3) }).message).toMatch(/not positive/);
   });
 });
 
@@ -318,7 +268,7 @@ describe('integer and quantized convolutions', () => {
     expect(run('QLinearConv', [...inputs, t('int32', [1], [4])]).toArray()).toEqual([7, 7, 7]);
   });
   it('rejects float inputs', () => {
-    expect(opError('ConvInteger', [f32([1, 1, 2], [1, 2]), f32([1, 1, 1], [1])]).message).toMatch(/uint8 or int8/);
+    expect(opErrorOfBoth('ConvInteger', [f32([1, 1, 2], [1, 2]), f32([1, 1, 1], [1])]).message).toMatch(/uint8 or int8/);
   });
 });
 
@@ -336,7 +286,7 @@ describe('DeformConv', () => {
     expect(run('DeformConv', [x, w, off, f32([1], [10]), mask]).toArray()).toEqual([10.75, 10.5, 11.75, 11]);
   });
   it('checks the offset shape', () => {
-    expect(opError('DeformConv', [x, w, f32([1, 2, 1, 1], [0, 0])]).message).toMatch(/offset must have shape \[1,2,2,2\]/);
+    expect(opErrorOfBoth('DeformConv', [x, w, f32([1, 2, 1, 1], [0, 0])]).message).toMatch(/offset must have shape \[1,2,2,2\]/);
   });
 });
 
@@ -344,17 +294,17 @@ describe('CausalConvWithState', () => {
   const x = f32([1, 1, 3], [1, 2, 3]);
   const w = f32([1, 1, 2], [1, 10]);
   it('left-pads with zeros (or the past state) and returns the last K-1 inputs as state', () => {
-    const [y, st] = runAll('CausalConvWithState', [x, w], {}, 2);
+    const [y, st] = runAll('CausalConvWithState', [x, w], {}, { numOutputs: 2 });
     expect(y.toArray()).toEqual([10, 21, 32]);
     expect(st.toArray()).toEqual([3]);
-    const [y2] = runAll('CausalConvWithState', [x, w, f32([1], [100]), f32([1, 1, 1], [5])], {}, 2);
+    const [y2] = runAll('CausalConvWithState', [x, w, f32([1], [100]), f32([1, 1, 1], [5])], {}, { numOutputs: 2 });
     expect(y2.toArray()).toEqual([115, 121, 132]);
   });
   it('silu activation', () => {
-    const [y] = runAll('CausalConvWithState', [x, w], { activation: str('silu') }, 2);
+    const [y] = runAll('CausalConvWithState', [x, w], { activation: str('silu') }, { numOutputs: 2 });
     expectClose(y, [10, 21, 32].map((v) => v / (1 + Math.exp(-v))));
   });
   it('checks the past_state shape', () => {
-    expect(opError('CausalConvWithState', [x, w, undefined, f32([1, 1, 2], [0, 0])]).message).toMatch(/past_state must have shape \[1, 1, 1\]/);
+    expect(opErrorOfBoth('CausalConvWithState', [x, w, undefined, f32([1, 1, 2], [0, 0])]).message).toMatch(/past_state must have shape \[1, 1, 1\]/);
   });
 });

@@ -3,37 +3,12 @@
  * float16 rounding, and the diagnostics for bad inputs.
  */
 import { describe, expect, it } from 'vitest';
-import type { DType } from '../ir/dtype.js';
 import type { Attrs, StaticType } from '../ir/graph.js';
-import { elementwiseOps } from '../ir/ops/elementwise.js';
 import { erf, roundHalfEven } from '../ir/ops/elementwise-math.js';
-import { OpError } from '../ir/ops/registry.js';
 import { Tensor } from '../ir/tensor.js';
+import { int, opError, opHarness, str, t, vals } from './helpers/ops.js';
 
-const info = (opset = 21) => ({ name: 'n0', opset, numOutputs: 1 });
-
-function run(op: string, inputs: (Tensor | undefined)[], attrs: Attrs = {}, opset = 21): Tensor {
-  const def = elementwiseOps[op];
-  // infer must agree with evaluate on dtype and shape
-  const types = def.infer(inputs.map((t) => t && { type: { dtype: t.dtype, shape: [...t.shape] } }), attrs, info(opset));
-  const [out] = def.evaluate(inputs, attrs, info(opset));
-  expect({ dtype: out.dtype, shape: [...out.shape] }).toEqual(types[0]);
-  return out;
-}
-const t = (dtype: DType, shape: number[], values: number[]): Tensor => Tensor.from(dtype, shape, values);
-const vals = (x: Tensor): number[] => x.toArray();
-const inferOf = (op: string, types: StaticType[], attrs: Attrs = {}): StaticType[] =>
-  elementwiseOps[op].infer(types.map((type) => ({ type })), attrs, info());
-
-function opError(f: () => unknown): OpError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(OpError);
-    return e as OpError;
-  }
-  throw new Error('expected an OpError');
-}
+const { run, infer } = opHarness();
 
 describe('arithmetic', () => {
   it('adds with numpy broadcasting', () => {
@@ -80,8 +55,8 @@ describe('arithmetic', () => {
     const x = t('int32', [4], [-7, 7, -7, 7]);
     const y = t('int32', [4], [3, -3, -3, 3]);
     expect(vals(run('Mod', [x, y]))).toEqual([2, -2, -1, 1]);
-    expect(vals(run('Mod', [x, y], { fmod: { kind: 'int', value: 1 } }))).toEqual([-1, 1, -1, 1]);
-    const f = run('Mod', [t('float32', [2], [5.5, -5.5]), t('float32', [2], [2, 2])], { fmod: { kind: 'int', value: 1 } });
+    expect(vals(run('Mod', [x, y], { fmod: int(1) }))).toEqual([-1, 1, -1, 1]);
+    const f = run('Mod', [t('float32', [2], [5.5, -5.5]), t('float32', [2], [2, 2])], { fmod: int(1) });
     expect(vals(f)).toEqual([1.5, -1.5]);
   });
 
@@ -111,8 +86,8 @@ describe('arithmetic', () => {
   it('supports opset < 7 broadcast with axis', () => {
     const a = t('float32', [2, 3, 2], [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
     const b = t('float32', [3], [10, 20, 30]);
-    const attrs: Attrs = { broadcast: { kind: 'int', value: 1 }, axis: { kind: 'int', value: 1 } };
-    expect(vals(run('Add', [a, b], attrs, 6))).toEqual([10, 10, 20, 20, 30, 30, 11, 11, 21, 21, 31, 31]);
+    const attrs: Attrs = { broadcast: int(1), axis: int(1) };
+    expect(vals(run('Add', [a, b], attrs, { opset: 6 }))).toEqual([10, 10, 20, 20, 30, 30, 11, 11, 21, 21, 31, 31]);
   });
 
   it('computes float16 in double and rounds once to float16', () => {
@@ -161,8 +136,8 @@ describe('unary math', () => {
     expect(run('IsNaN', [x]).dtype).toBe('bool');
     expect(vals(run('IsNaN', [x]))).toEqual([1, 0, 0, 0]);
     expect(vals(run('IsInf', [x]))).toEqual([0, 1, 1, 0]);
-    expect(vals(run('IsInf', [x], { detect_positive: { kind: 'int', value: 0 } }))).toEqual([0, 0, 1, 0]);
-    expect(vals(run('IsInf', [x], { detect_negative: { kind: 'int', value: 0 } }))).toEqual([0, 1, 0, 0]);
+    expect(vals(run('IsInf', [x], { detect_positive: int(0) }))).toEqual([0, 0, 1, 0]);
+    expect(vals(run('IsInf', [x], { detect_negative: int(0) }))).toEqual([0, 1, 0, 0]);
   });
 });
 
@@ -187,8 +162,8 @@ describe('comparisons, logic and bitwise ops', () => {
   });
 
   it('shifts unsigned integers, wrapping at the width', () => {
-    const left: Attrs = { direction: { kind: 'string', value: 'LEFT' } };
-    const right: Attrs = { direction: { kind: 'string', value: 'RIGHT' } };
+    const left: Attrs = { direction: str('LEFT') };
+    const right: Attrs = { direction: str('RIGHT') };
     expect(vals(run('BitShift', [t('uint8', [2], [200, 1]), t('uint8', [2], [1, 7])], left))).toEqual([144, 128]);
     expect(vals(run('BitShift', [t('uint8', [1], [200]), t('uint8', [1], [3])], right))).toEqual([25]);
     expect(vals(run('BitShift', [t('uint32', [1], [0xffffffff]), t('uint32', [1], [4])], left))).toEqual([0xfffffff0]);
@@ -207,7 +182,7 @@ describe('comparisons, logic and bitwise ops', () => {
 });
 
 describe('Cast, CastLike, Clip and Where', () => {
-  const to = (code: number): Attrs => ({ to: { kind: 'int', value: code } });
+  const to = (code: number): Attrs => ({ to: int(code) });
 
   it('casts floats to integers by truncation and wrap-around', () => {
     const x = t('float32', [4], [-1.7, 2.9, 300, -129]);
@@ -269,24 +244,24 @@ describe('diagnostics', () => {
     const e = opError(() => run('Add', [t('float32', [2, 3], [0, 0, 0, 0, 0, 0]), t('float32', [4], [0, 0, 0, 0])]));
     expect(e.code).toBe('W2002');
     expect(e.message).toMatch(/\[2,3\] and \[4\] cannot be broadcast/);
-    expect(() => inferOf('Mul', [{ dtype: 'float32', shape: [5, 2] }, { dtype: 'float32', shape: [3, 1] }])).toThrow(/cannot be broadcast/);
+    expect(() => infer('Mul', [{ dtype: 'float32', shape: [5, 2] }, { dtype: 'float32', shape: [3, 1] }])).toThrow(/cannot be broadcast/);
   });
 
   it('reports mismatched and unsupported dtypes', () => {
-    expect(opError(() => inferOf('Add', [{ dtype: 'float32', shape: [2] }, { dtype: 'int32', shape: [2] }])).message).toMatch(
+    expect(opError(() => infer('Add', [{ dtype: 'float32', shape: [2] }, { dtype: 'int32', shape: [2] }])).message).toMatch(
       /same dtype, got float32 and int32/,
     );
-    expect(opError(() => inferOf('Sqrt', [{ dtype: 'int32', shape: [2] }])).message).toMatch(/int32.*floating|float dtype/);
-    expect(opError(() => inferOf('And', [{ dtype: 'int32', shape: [2] }, { dtype: 'int32', shape: [2] }])).message).toMatch(/bool/);
-    expect(opError(() => inferOf('BitShift', [{ dtype: 'int32', shape: [2] }, { dtype: 'int32', shape: [2] }])).message).toMatch(/unsigned/);
+    expect(opError(() => infer('Sqrt', [{ dtype: 'int32', shape: [2] }])).message).toMatch(/int32.*floating|float dtype/);
+    expect(opError(() => infer('And', [{ dtype: 'int32', shape: [2] }, { dtype: 'int32', shape: [2] }])).message).toMatch(/bool/);
+    expect(opError(() => infer('BitShift', [{ dtype: 'int32', shape: [2] }, { dtype: 'int32', shape: [2] }])).message).toMatch(/unsigned/);
   });
 
   it('rejects bad attributes and unsupported cast targets', () => {
     const u8: StaticType = { dtype: 'uint8', shape: [1] };
-    expect(opError(() => inferOf('BitShift', [u8, u8], { direction: { kind: 'string', value: 'UP' } })).message).toMatch(/LEFT.*RIGHT/);
-    expect(opError(() => inferOf('Cast', [u8])).message).toMatch(/'to'/);
-    expect(opError(() => inferOf('Cast', [u8], { to: { kind: 'int', value: 8 } })).message).toMatch(/STRING/);
-    expect(opError(() => inferOf('Cast', [u8], { to: { kind: 'int', value: 17 } })).message).toMatch(/FLOAT8E4M3FN/);
+    expect(opError(() => infer('BitShift', [u8, u8], { direction: str('UP') })).message).toMatch(/LEFT.*RIGHT/);
+    expect(opError(() => infer('Cast', [u8])).message).toMatch(/'to'/);
+    expect(opError(() => infer('Cast', [u8], { to: int(8) })).message).toMatch(/STRING/);
+    expect(opError(() => infer('Cast', [u8], { to: int(17) })).message).toMatch(/FLOAT8E4M3FN/);
     expect(opError(() => run('Clip', [t('float32', [1], [0]), t('float32', [2], [0, 1])])).message).toMatch(/min must be a scalar/);
   });
 });

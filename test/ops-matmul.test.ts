@@ -8,29 +8,11 @@ import { describe, expect, it } from 'vitest';
 import type { DType } from '../ir/dtype.js';
 import type { Attrs } from '../ir/graph.js';
 import { matmulF32, matmulF32Strided } from '../ir/ops/matmul-kernel.js';
-import { matmulOps } from '../ir/ops/matmul.js';
-import { OpError } from '../ir/ops/registry.js';
+import { seededFloats } from '../ir/random.js';
 import { Tensor } from '../ir/tensor.js';
+import { expectOpError, f32, float, int, opHarness, str } from './helpers/ops.js';
 
-const info = { name: 'mm0', opset: 21, numOutputs: 1 };
-
-function run(op: string, inputs: (Tensor | undefined)[], attrs: Attrs = {}): Tensor {
-  const def = matmulOps[op];
-  const types = def.infer(inputs.map((x) => x && { type: { dtype: x.dtype, shape: [...x.shape] } }), attrs, info);
-  const [out] = def.evaluate(inputs, attrs, info);
-  expect({ dtype: out.dtype, shape: [...out.shape] }).toEqual(types[0]);
-  return out;
-}
-
-function seeded(n: number, seed: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    x[i] = s / 4294967296 - 0.5;
-  }
-  return x;
-}
+const { run } = opHarness();
 
 /** out(i,j) = sum_k A(i,k) B(k,j) in float64, with element accessors. */
 function naive(M: number, K: number, N: number, a: (i: number, k: number) => number, b: (k: number, j: number) => number): Float64Array {
@@ -52,23 +34,6 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol = 1e-5
   expect(worst).toBeLessThan(tol);
 }
 
-const f32 = (shape: number[], values: number[]): Tensor => Tensor.from('float32', shape, values);
-const int = (name: string, value: number): Attrs => ({ [name]: { kind: 'int', value } });
-const flt = (name: string, value: number): Attrs => ({ [name]: { kind: 'float', value } });
-const str = (name: string, value: string): Attrs => ({ [name]: { kind: 'string', value } });
-
-function throwsOp(f: () => unknown, code: string, text: RegExp): void {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(OpError);
-    expect((e as OpError).code).toBe(code);
-    expect((e as OpError).message).toMatch(text);
-    return;
-  }
-  throw new Error('expected an OpError');
-}
-
 describe('matmulF32 kernel', () => {
   it.each([
     [37, 53, 71],
@@ -78,8 +43,8 @@ describe('matmulF32 kernel', () => {
     [260, 270, 1030], // crosses the K (256) and N (1024) block edges
     [5, 0, 3],
   ])('matches a naive triple loop for %i x %i x %i', (M, K, N) => {
-    const a = seeded(M * K, 1);
-    const b = seeded(K * N, 2);
+    const a = seededFloats(1, M * K, 0.5);
+    const b = seededFloats(2, K * N, 0.5);
     const out = new Float32Array(M * N).fill(Number.NaN);
     matmulF32(a, 0, b, 0, out, 0, M, K, N);
     expectClose(out, naive(M, K, N, (i, k) => a[i * K + k], (k, j) => b[k * N + j]));
@@ -87,8 +52,8 @@ describe('matmulF32 kernel', () => {
 
   it('honours offsets and strides: a transposed B and an output with a wider row', () => {
     const M = 9, K = 13, N = 7;
-    const a = seeded(3 + M * 20, 3); // rows of 20, K used, starting at 3
-    const bt = seeded(5 + N * K, 4); // B stored transposed (N x K) at offset 5
+    const a = seededFloats(3, 3 + M * 20, 0.5); // rows of 20, K used, starting at 3
+    const bt = seededFloats(4, 5 + N * K, 0.5); // B stored transposed (N x K) at offset 5
     const out = new Float32Array(2 + M * 10).fill(-7);
     for (const rows of [M, 2]) {
       matmulF32Strided(a, 3, 20, bt, 5, 1, K, out, 2, 10, rows, K, N);
@@ -119,8 +84,8 @@ describe('MatMul', () => {
   });
 
   it('broadcasts batch dims', () => {
-    const a = seeded(3 * 1 * 2 * 4, 5);
-    const b = seeded(1 * 2 * 4 * 5, 6);
+    const a = seededFloats(5, 3 * 1 * 2 * 4, 0.5);
+    const b = seededFloats(6, 1 * 2 * 4 * 5, 0.5);
     const y = run('MatMul', [new Tensor('float32', [3, 1, 2, 4], a), new Tensor('float32', [1, 2, 4, 5], b)]);
     expect(y.shape).toEqual([3, 2, 2, 5]);
     for (let i = 0; i < 3; i++) {
@@ -143,10 +108,10 @@ describe('MatMul', () => {
   });
 
   it('rejects mismatched inner dims, scalars and mixed dtypes', () => {
-    throwsOp(() => run('MatMul', [f32([2, 3], [0, 0, 0, 0, 0, 0]), f32([2, 3], [0, 0, 0, 0, 0, 0])]), 'W2002', /inner dimensions differ.*3 vs 2/);
-    throwsOp(() => run('MatMul', [Tensor.scalar('float32', 1), f32([1], [1])]), 'W2002', /rank >= 1/);
-    throwsOp(() => run('MatMul', [f32([1], [1]), Tensor.from('float64', [1], [1])]), 'W2002', /same dtype/);
-    throwsOp(() => run('MatMul', [f32([2, 1, 3], new Array(6).fill(0)), f32([3, 3, 1], new Array(9).fill(0))]), 'W2002', /cannot be broadcast/);
+    expectOpError(() => run('MatMul', [f32([2, 3], [0, 0, 0, 0, 0, 0]), f32([2, 3], [0, 0, 0, 0, 0, 0])]), 'W2002', /inner dimensions differ.*3 vs 2/);
+    expectOpError(() => run('MatMul', [Tensor.scalar('float32', 1), f32([1], [1])]), 'W2002', /rank >= 1/);
+    expectOpError(() => run('MatMul', [f32([1], [1]), Tensor.from('float64', [1], [1])]), 'W2002', /same dtype/);
+    expectOpError(() => run('MatMul', [f32([2, 1, 3], new Array(6).fill(0)), f32([3, 3, 1], new Array(9).fill(0))]), 'W2002', /cannot be broadcast/);
   });
 });
 
@@ -155,7 +120,7 @@ describe('Gemm', () => {
   const B = f32([3, 2], [1, 0, 0, 1, 1, 1]);
   it('computes alpha·A·B + beta·C with C broadcast from a row, a column or a scalar', () => {
     expect(run('Gemm', [A, B]).toArray()).toEqual([4, 5, 10, 11]);
-    expect(run('Gemm', [A, B, f32([2], [100, 200])], { ...flt('alpha', 2), ...flt('beta', 0.5) }).toArray()).toEqual([58, 110, 70, 122]);
+    expect(run('Gemm', [A, B, f32([2], [100, 200])], { alpha: float(2), beta: float(0.5) }).toArray()).toEqual([58, 110, 70, 122]);
     expect(run('Gemm', [A, B, f32([2, 1], [1, 2])]).toArray()).toEqual([5, 6, 12, 13]);
     expect(run('Gemm', [A, B, Tensor.scalar('float32', -4)]).toArray()).toEqual([0, 1, 6, 7]);
   });
@@ -163,15 +128,15 @@ describe('Gemm', () => {
   it('applies transA and transB', () => {
     const At = f32([3, 2], [1, 4, 2, 5, 3, 6]);
     const Bt = f32([2, 3], [1, 0, 1, 0, 1, 1]);
-    expect(run('Gemm', [At, B], int('transA', 1)).toArray()).toEqual([4, 5, 10, 11]);
-    expect(run('Gemm', [A, Bt], int('transB', 1)).toArray()).toEqual([4, 5, 10, 11]);
-    expect(run('Gemm', [At, Bt], { ...int('transA', 1), ...int('transB', 1) }).toArray()).toEqual([4, 5, 10, 11]);
+    expect(run('Gemm', [At, B], { transA: int(1) }).toArray()).toEqual([4, 5, 10, 11]);
+    expect(run('Gemm', [A, Bt], { transB: int(1) }).toArray()).toEqual([4, 5, 10, 11]);
+    expect(run('Gemm', [At, Bt], { transA: int(1), transB: int(1) }).toArray()).toEqual([4, 5, 10, 11]);
   });
 
   it('diagnoses shapes that do not fit', () => {
-    throwsOp(() => run('Gemm', [A, A]), 'W2002', /inner dimensions differ/);
-    throwsOp(() => run('Gemm', [A, B, f32([3], [0, 0, 0])]), 'W2002', /does not broadcast to \[2,2\]/);
-    throwsOp(() => run('Gemm', [f32([2, 1, 3], new Array(6).fill(0)), B]), 'W2002', /must be 2-D/);
+    expectOpError(() => run('Gemm', [A, A]), 'W2002', /inner dimensions differ/);
+    expectOpError(() => run('Gemm', [A, B, f32([3], [0, 0, 0])]), 'W2002', /does not broadcast to \[2,2\]/);
+    expectOpError(() => run('Gemm', [f32([2, 1, 3], new Array(6).fill(0)), B]), 'W2002', /must be 2-D/);
   });
 });
 
@@ -196,7 +161,7 @@ describe('quantized products', () => {
 });
 
 describe('Einsum', () => {
-  const eq = (e: string): Attrs => str('equation', e);
+  const eq = (e: string): Attrs => ({ equation: str(e) });
   const x = f32([2, 3], [1, 2, 3, 4, 5, 6]);
   it('transposes, sums and takes traces', () => {
     expect(run('Einsum', [x], eq('ij->ji')).toArray()).toEqual([1, 4, 2, 5, 3, 6]);
@@ -211,8 +176,8 @@ describe('Einsum', () => {
     const v = f32([3], [1, 2, 3]);
     expect(run('Einsum', [v, v], eq('i,i')).toArray()).toEqual([14]);
     expect(run('Einsum', [f32([2], [1, 2]), v], eq('i,j->ij')).toArray()).toEqual([1, 2, 3, 2, 4, 6]);
-    const a = seeded(2 * 3 * 4, 7);
-    const b = seeded(2 * 4 * 5, 8);
+    const a = seededFloats(7, 2 * 3 * 4, 0.5);
+    const b = seededFloats(8, 2 * 4 * 5, 0.5);
     const y = run('Einsum', [new Tensor('float32', [2, 3, 4], a), new Tensor('float32', [2, 4, 5], b)], eq('bij, bjk -> bik'));
     expect(y.shape).toEqual([2, 3, 5]);
     for (let t = 0; t < 2; t++) {
@@ -239,11 +204,11 @@ describe('Einsum', () => {
   });
 
   it('diagnoses bad equations', () => {
-    throwsOp(() => run('Einsum', [x], eq('ijk->i')), 'W2002', /has 3 labels but input 0 has rank 2/);
-    throwsOp(() => run('Einsum', [x, x], eq('ij->i')), 'W2002', /1 operand terms but the node has 2 inputs/);
-    throwsOp(() => run('Einsum', [x], eq('ij->k')), 'W2002', /'k' does not appear/);
-    throwsOp(() => run('Einsum', [x, x], eq('ij,jk->ik')), 'W2002', /label 'j' has size 3 .* 2 in input 1/);
-    throwsOp(() => run('Einsum', [x], eq('i1->i')), 'W2002', /contains '1'/);
+    expectOpError(() => run('Einsum', [x], eq('ijk->i')), 'W2002', /has 3 labels but input 0 has rank 2/);
+    expectOpError(() => run('Einsum', [x, x], eq('ij->i')), 'W2002', /1 operand terms but the node has 2 inputs/);
+    expectOpError(() => run('Einsum', [x], eq('ij->k')), 'W2002', /'k' does not appear/);
+    expectOpError(() => run('Einsum', [x, x], eq('ij,jk->ik')), 'W2002', /label 'j' has size 3 .* 2 in input 1/);
+    expectOpError(() => run('Einsum', [x], eq('i1->i')), 'W2002', /contains '1'/);
   });
 
   it('keeps integer dtypes exact', () => {

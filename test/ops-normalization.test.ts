@@ -4,28 +4,11 @@
  * training outputs, and the diagnostics for bad axes, shapes and attributes.
  */
 import { describe, expect, it } from 'vitest';
-import { type DType, roundFloat16 } from '../ir/dtype.js';
-import type { Attrs } from '../ir/graph.js';
-import { normalizationOps } from '../ir/ops/normalization.js';
-import { OpError } from '../ir/ops/registry.js';
-import { Tensor } from '../ir/tensor.js';
+import { roundFloat16 } from '../ir/dtype.js';
+import type { Tensor } from '../ir/tensor.js';
+import { f32, f64, float, int, opError, opHarness, t } from './helpers/ops.js';
 
-const t = (dtype: DType, shape: number[], v: number[]) => Tensor.from(dtype, shape, v);
-const f32 = (shape: number[], v: number[]) => t('float32', shape, v);
-const f64 = (shape: number[], v: number[]) => t('float64', shape, v);
-const int = (value: number) => ({ kind: 'int' as const, value });
-const float = (value: number) => ({ kind: 'float' as const, value });
-
-/** Runs infer and evaluate, checks they agree on the output types, returns the outputs. */
-function runAll(op: string, inputs: (Tensor | undefined)[], attrs: Attrs = {}, opset = 23, numOutputs = 1): Tensor[] {
-  const def = normalizationOps[op];
-  const info = { name: 'n', opset, numOutputs };
-  const types = def.infer(inputs.map((x) => x && { type: { dtype: x.dtype, shape: [...x.shape] } }), attrs, info);
-  const outs = def.evaluate(inputs, attrs, info);
-  expect(outs.map((o) => ({ dtype: o.dtype, shape: o.shape }))).toEqual(types);
-  return outs;
-}
-const run = (op: string, inputs: (Tensor | undefined)[], attrs: Attrs = {}, opset = 23): Tensor => runAll(op, inputs, attrs, opset)[0];
+const { run, runAll, evaluate } = opHarness({ opset: 23 });
 
 function expectClose(got: Tensor, want: number[], tol = 1e-6): void {
   expect(got.size).toBe(want.length);
@@ -33,16 +16,6 @@ function expectClose(got: Tensor, want: number[], tol = 1e-6): void {
     if (Number.isNaN(w)) expect(got.data[i]).toBeNaN();
     else expect(Math.abs(got.data[i] - w)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(w)));
   });
-}
-
-function opError(f: () => unknown): OpError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(OpError);
-    return e as OpError;
-  }
-  throw new Error('expected an OpError');
 }
 
 const SM123 = [0.09003057317038046, 0.24472847105479767, 0.6652409557748219];
@@ -65,11 +38,11 @@ describe('Softmax / LogSoftmax / Hardmax', () => {
   it('opset < 13 flattens to 2-D at axis (default 1); opset 13 uses a single axis', () => {
     const x = f64([2, 2, 2], [0, 1, 2, 3, 4, 5, 6, 7]);
     const row = [0.03205860328008499, 0.08714431874203257, 0.23688281808991013, 0.6439142598879722];
-    expectClose(run('Softmax', [x], {}, 11), [...row, ...row], 1e-12);
+    expectClose(run('Softmax', [x], {}, { opset: 11 }), [...row, ...row], 1e-12);
     const a = 1 / (1 + Math.exp(2));
-    expectClose(run('Softmax', [x], { axis: int(1) }, 13), [a, a, 1 - a, 1 - a, a, a, 1 - a, 1 - a], 1e-12);
+    expectClose(run('Softmax', [x], { axis: int(1) }, { opset: 13 }), [a, a, 1 - a, 1 - a, a, a, 1 - a, 1 - a], 1e-12);
     // opset 11, axis 0: the whole tensor is one row
-    const y = run('Softmax', [x], { axis: int(0) }, 11);
+    const y = run('Softmax', [x], { axis: int(0) }, { opset: 11 });
     expect(y.toArray().reduce((p, q) => p + q, 0)).toBeCloseTo(1, 12);
   });
   it('logsoftmax equals log of softmax', () => {
@@ -90,7 +63,7 @@ describe('Softmax / LogSoftmax / Hardmax', () => {
   });
   it('rejects bad axes and non-float inputs', () => {
     expect(opError(() => run('Softmax', [f32([2, 2], [1, 2, 3, 4])], { axis: int(2) })).code).toBe('W2002');
-    expect(opError(() => run('Softmax', [f32([2, 2], [1, 2, 3, 4])], { axis: int(3) }, 11)).message).toMatch(/out of range/);
+    expect(opError(() => run('Softmax', [f32([2, 2], [1, 2, 3, 4])], { axis: int(3) }, { opset: 11 })).message).toMatch(/out of range/);
     expect(opError(() => run('LogSoftmax', [t('int32', [2], [1, 2])])).message).toMatch(/floating-point/);
   });
 });
@@ -130,7 +103,7 @@ describe('LayerNormalization / RMSNormalization', () => {
       const w = Array.from({ length: wn }, (_, i) => 0.5 + i * 0.25);
       const b = Array.from({ length: wn }, (_, i) => i - 1);
       const [y, mean, inv] = runAll('LayerNormalization', [f64(shape, x), f64(wShape, w), f64(wShape, b)],
-        { axis: int(axis), epsilon: float(1e-3) }, 17, 3);
+        { axis: int(axis), epsilon: float(1e-3) }, { opset: 17, numOutputs: 3 });
       const want = naiveLayerNorm(x, shape, a, w, b, 1e-3);
       expect(D % wn).toBe(0);
       expectClose(y, want.y, 1e-12);
@@ -141,7 +114,7 @@ describe('LayerNormalization / RMSNormalization', () => {
     });
   }
   it('bias is optional and stash_type sets the dtype of the statistics', () => {
-    const [, mean] = runAll('LayerNormalization', [f32([2, 2], [1, 3, 5, 9]), f32([2], [1, 1])], { stash_type: int(11) }, 17, 2);
+    const [, mean] = runAll('LayerNormalization', [f32([2, 2], [1, 3, 5, 9]), f32([2], [1, 1])], { stash_type: int(11) }, { opset: 17, numOutputs: 2 });
     expect(mean.dtype).toBe('float64');
     expect(mean.toArray()).toEqual([2, 7]);
   });
@@ -163,14 +136,14 @@ describe('BatchNormalization', () => {
   const x = f32([1, 2, 1, 2], [1, 2, 3, 4]);
   const p = (v: number[]) => f32([2], v);
   it('inference: per-channel affine with the given statistics', () => {
-    const y = run('BatchNormalization', [x, p([1, 2]), p([0, 1]), p([1, 3]), p([4, 1])], { epsilon: float(0) }, 15);
+    const y = run('BatchNormalization', [x, p([1, 2]), p([0, 1]), p([1, 3]), p([4, 1])], { epsilon: float(0) }, { opset: 15 });
     expect(y.toArray()).toEqual([0, 0.5, 1, 3]);
   });
   it('training_mode=1 uses batch statistics and returns running mean / var (opset 15)', () => {
     const xt = f32([2, 1, 1, 1], [1, 3]);
     const one = (v: number) => f32([1], [v]);
     const [y, rm, rv] = runAll('BatchNormalization', [xt, one(1), one(0), one(0), one(1)],
-      { epsilon: float(0), training_mode: int(1) }, 15, 3);
+      { epsilon: float(0), training_mode: int(1) }, { opset: 15, numOutputs: 3 });
     expect(y.toArray()).toEqual([-1, 1]);
     expectClose(rm, [0.1 * 2]); // 0 * 0.9 + 2 * 0.1
     expectClose(rv, [1]); // 1 * 0.9 + 1 * 0.1
@@ -178,20 +151,19 @@ describe('BatchNormalization', () => {
   it('opset 9 training returns saved batch mean and variance as outputs 3 and 4', () => {
     const xt = f32([2, 1], [2, 6]);
     const one = (v: number) => f32([1], [v]);
-    const outs = runAll('BatchNormalization', [xt, one(1), one(0), one(0), one(0)], { momentum: float(0.5) }, 9, 5);
+    const outs = runAll('BatchNormalization', [xt, one(1), one(0), one(0), one(0)], { momentum: float(0.5) }, { opset: 9, numOutputs: 5 });
     expect(outs.map((o) => o.toArray()[0])).toEqual([expect.closeTo(-1, 4), 2, 2, 4, 4]);
   });
   it('opset 7 spatial=0 keeps statistics per channel and position', () => {
     const xs = f32([1, 1, 2], [2, 5]);
     const q = (v: number[]) => f32([1, 2], v);
-    const y = run('BatchNormalization', [xs, q([1, 1]), q([0, 0]), q([0, 1]), q([1, 4])], { spatial: int(0), epsilon: float(0) }, 7);
+    const y = run('BatchNormalization', [xs, q([1, 1]), q([0, 0]), q([0, 1]), q([1, 4])], { spatial: int(0), epsilon: float(0) }, { opset: 7 });
     expect(y.toArray()).toEqual([2, 2]);
   });
   it('rejects extra outputs in inference mode and wrongly sized parameters', () => {
-    const def = normalizationOps.BatchNormalization;
-    const e = opError(() => def.evaluate([x, p([1, 1]), p([0, 0]), p([0, 0]), p([1, 1])], {}, { name: 'n', opset: 15, numOutputs: 3 }));
+    const e = opError(() => evaluate('BatchNormalization', [x, p([1, 1]), p([0, 0]), p([0, 0]), p([1, 1])], {}, { opset: 15, numOutputs: 3 }));
     expect(e.hint).toMatch(/training_mode/);
-    expect(opError(() => run('BatchNormalization', [x, f32([3], [1, 1, 1]), p([0, 0]), p([0, 0]), p([1, 1])], {}, 15)).message)
+    expect(opError(() => run('BatchNormalization', [x, f32([3], [1, 1, 1]), p([0, 0]), p([0, 0]), p([1, 1])], {}, { opset: 15 })).message)
       .toMatch(/scale must have shape \[2\]/);
   });
 });
@@ -205,8 +177,8 @@ describe('InstanceNormalization / GroupNormalization / MeanVarianceNormalization
   it('group norm with per-channel (opset 21) and per-group (opset 18) parameters', () => {
     const x = f32([1, 4, 1], [1, 3, 10, 30]);
     const attrs = { num_groups: int(2), epsilon: float(0) };
-    expectClose(run('GroupNormalization', [x, f32([4], [1, 2, 3, 4]), f32([4], [0, 0, 0, 1])], attrs, 21), [-1, 2, -3, 5]);
-    expectClose(run('GroupNormalization', [x, f32([2], [2, 3]), f32([2], [0, 1])], attrs, 18), [-2, 2, -2, 4]);
+    expectClose(run('GroupNormalization', [x, f32([4], [1, 2, 3, 4]), f32([4], [0, 0, 0, 1])], attrs, { opset: 21 }), [-1, 2, -3, 5]);
+    expectClose(run('GroupNormalization', [x, f32([2], [2, 3]), f32([2], [0, 1])], attrs, { opset: 18 }), [-2, 2, -2, 4]);
   });
   it('group norm rejects a group count that does not divide C', () => {
     const x = f32([1, 4, 1], [1, 3, 10, 30]);

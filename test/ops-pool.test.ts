@@ -5,41 +5,13 @@
  * output_shape), and diagnostics.
  */
 import { describe, expect, it } from 'vitest';
-import type { DType } from '../ir/dtype.js';
 import type { Attrs } from '../ir/graph.js';
-import { poolOps } from '../ir/ops/pool.js';
-import { OpError } from '../ir/ops/registry.js';
-import { Tensor } from '../ir/tensor.js';
+import type { Tensor } from '../ir/tensor.js';
+import { f32, int, ints, opError, opHarness, seq, str, t } from './helpers/ops.js';
 
-const t = (dtype: DType, shape: number[], v: number[]) => Tensor.from(dtype, shape, v);
-const f32 = (shape: number[], v: number[]) => t('float32', shape, v);
-const int = (value: number) => ({ kind: 'int' as const, value });
-const ints = (...value: number[]) => ({ kind: 'ints' as const, value });
-const str = (value: string) => ({ kind: 'string' as const, value });
+const { run, runAll, evaluate, infer } = opHarness({ opset: 22, consts: true });
+const evalError = (op: string, inputs: (Tensor | undefined)[], attrs: Attrs = {}) => opError(() => evaluate(op, inputs, attrs));
 
-function runAll(op: string, inputs: (Tensor | undefined)[], attrs: Attrs = {}, numOutputs = 1): Tensor[] {
-  const def = poolOps[op];
-  const info = { name: 'n', opset: 22, numOutputs };
-  const types = def.infer(inputs.map((x) => x && { type: { dtype: x.dtype, shape: [...x.shape] }, value: x }), attrs, info);
-  const outs = def.evaluate(inputs, attrs, info);
-  expect(outs.map((o) => ({ dtype: o.dtype, shape: o.shape }))).toEqual(types);
-  return outs;
-}
-const run = (op: string, inputs: (Tensor | undefined)[], attrs: Attrs = {}): Tensor => runAll(op, inputs, attrs)[0];
-
-function opError(f: () => unknown): OpError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(OpError);
-    return e as OpError;
-  }
-  throw new Error('expected an OpError');
-}
-const evalError = (op: string, inputs: (Tensor | undefined)[], attrs: Attrs = {}) =>
-  opError(() => poolOps[op].evaluate(inputs, attrs, { name: 'n', opset: 22, numOutputs: 1 }));
-
-const seq = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 const k = (...v: number[]) => ({ kernel_shape: ints(...v) });
 
 describe('MaxPool', () => {
@@ -74,16 +46,16 @@ describe('MaxPool', () => {
   });
   it('Indices are flat over N*C*spatial, row-major or column-major within the plane', () => {
     const xi = f32([1, 2, 2, 3], [1, 6, 3, 4, 2, 5, 9, 0, 0, 0, 0, 8]);
-    const [y, i] = runAll('MaxPool', [xi], k(2, 2), 2);
+    const [y, i] = runAll('MaxPool', [xi], k(2, 2), { numOutputs: 2 });
     expect(i.dtype).toBe('int64');
     expect(y.toArray()).toEqual([6, 6, 9, 8]);
     expect(i.toArray()).toEqual([1, 1, 6, 11]);
-    const [, ic] = runAll('MaxPool', [xi], { ...k(2, 2), storage_order: int(1) }, 2);
+    const [, ic] = runAll('MaxPool', [xi], { ...k(2, 2), storage_order: int(1) }, { numOutputs: 2 });
     // (h, w) -> h + w * H: (0,1) -> 2; channel 1 (offset 6): (0,0) -> 0, (1,2) -> 5
     expect(ic.toArray()).toEqual([2, 2, 6, 11]);
   });
   it('ties pick the first tap in window order', () => {
-    const [, i] = runAll('MaxPool', [f32([1, 1, 2, 2], [7, 7, 7, 7])], k(2, 2), 2);
+    const [, i] = runAll('MaxPool', [f32([1, 1, 2, 2], [7, 7, 7, 7])], k(2, 2), { numOutputs: 2 });
     expect(i.toArray()).toEqual([0]);
   });
   it('3-D', () => {
@@ -148,14 +120,14 @@ describe('MaxUnpool', () => {
   const x = f32([1, 1, 4, 4], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
   const pool = { ...k(2, 2), strides: ints(2, 2) };
   it('puts each value back where MaxPool found it', () => {
-    const [y, i] = runAll('MaxPool', [x], pool, 2);
+    const [y, i] = runAll('MaxPool', [x], pool, { numOutputs: 2 });
     expect(i.toArray()).toEqual([5, 7, 13, 15]);
     const u = run('MaxUnpool', [y, i], pool);
     expect(u.shape).toEqual([1, 1, 4, 4]);
     expect(u.toArray()).toEqual([0, 0, 0, 0, 0, 6, 0, 8, 0, 0, 0, 0, 0, 14, 0, 16]);
   });
   it('output_shape pads the end of each spatial dim with zeros', () => {
-    const [y, i] = runAll('MaxPool', [x], pool, 2);
+    const [y, i] = runAll('MaxPool', [x], pool, { numOutputs: 2 });
     const u = run('MaxUnpool', [y, i, t('int64', [4], [1, 1, 5, 5])], pool);
     expect(u.shape).toEqual([1, 1, 5, 5]);
     const want = new Array(25).fill(0);
@@ -169,9 +141,8 @@ describe('MaxUnpool', () => {
     const y = f32([1, 1, 1, 1], [3]);
     expect(evalError('MaxUnpool', [y, t('int64', [1, 1, 1, 1], [4])], pool).message).toMatch(/index 4 in I is outside/);
     expect(evalError('MaxUnpool', [y, t('int64', [1, 1, 1, 1], [0]), t('int64', [4], [1, 1, 1, 2])], pool).message).toMatch(/smaller than/);
-    const e = opError(() => poolOps.MaxUnpool.infer(
-      [{ type: { dtype: 'float32', shape: [1, 1, 1, 1] } }, { type: { dtype: 'int64', shape: [1, 1, 1, 1] } }, { type: { dtype: 'int64', shape: [4] } }],
-      pool, { name: 'n', opset: 22, numOutputs: 1 }));
+    const e = opError(() => infer('MaxUnpool',
+      [{ dtype: 'float32', shape: [1, 1, 1, 1] }, { dtype: 'int64', shape: [1, 1, 1, 1] }, { dtype: 'int64', shape: [4] }], pool));
     expect(e.code).toBe('W2003');
   });
 });

@@ -3,26 +3,11 @@
  * rounding, agreement with a naive loop on non-trailing axes, and the diagnostics for bad axes.
  */
 import { describe, expect, it } from 'vitest';
-import type { DType } from '../ir/dtype.js';
-import type { Attrs } from '../ir/graph.js';
-import { reduceOps } from '../ir/ops/reduce.js';
-import { OpError } from '../ir/ops/registry.js';
-import { Tensor } from '../ir/tensor.js';
+import type { Tensor } from '../ir/tensor.js';
+import { f32, i64, int, opError, opHarness, t } from './helpers/ops.js';
 
-const INFO = { name: 'n', opset: 18, numOutputs: 1 };
-const t = (dtype: DType, shape: number[], v: number[]) => Tensor.from(dtype, shape, v);
-const f32 = (shape: number[], v: number[]) => t('float32', shape, v);
-const axes = (...a: number[]) => t('int64', [a.length], a);
-const int = (value: number) => ({ kind: 'int' as const, value });
-
-/** Runs infer and evaluate, checks they agree on the output type, returns the output. */
-function run(op: string, inputs: (Tensor | undefined)[], attrs: Attrs = {}): Tensor {
-  const def = reduceOps[op];
-  const types = def.infer(inputs.map((x) => x && { type: { dtype: x.dtype, shape: [...x.shape] }, value: x }), attrs, INFO);
-  const [out] = def.evaluate(inputs, attrs, INFO);
-  expect({ dtype: out.dtype, shape: out.shape }).toEqual(types[0]);
-  return out;
-}
+const { run, infer } = opHarness({ opset: 18, consts: true });
+const axes = (...a: number[]): Tensor => i64(a);
 
 function expectClose(got: Tensor, want: number[], tol = 1e-6): void {
   expect(got.size).toBe(want.length);
@@ -30,16 +15,6 @@ function expectClose(got: Tensor, want: number[], tol = 1e-6): void {
     if (Number.isNaN(w) || !Number.isFinite(w)) expect(got.data[i]).toBe(w);
     else expect(Math.abs(got.data[i] - w)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(w)));
   });
-}
-
-function opError(f: () => unknown): OpError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(OpError);
-    return e as OpError;
-  }
-  throw new Error('expected an OpError');
 }
 
 // the ONNX suite's example: shape [3,2,2]
@@ -189,7 +164,7 @@ describe('diagnostics', () => {
     expect(opError(() => run('ArgMax', [DATA], { axis: int(-4) })).message).toMatch(/out of range/);
   });
   it('needs constant axes to infer the shape', () => {
-    const e = opError(() => reduceOps.ReduceSum.infer([{ type: { dtype: 'float32', shape: [2, 2] } }, { type: { dtype: 'int64', shape: [1] } }], {}, INFO));
+    const e = opError(() => infer('ReduceSum', [{ dtype: 'float32', shape: [2, 2] }, { dtype: 'int64', shape: [1] }]));
     expect(e.code).toBe('W2003');
   });
   it('rejects bool for arithmetic reductions', () => {

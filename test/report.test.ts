@@ -3,10 +3,23 @@
  * the clock, tables, the SRAM histogram, the prediction verdicts), and the JSON report's fixed keys.
  * The end-to-end runs (emulator → report, and `wafer run` on a program file) are at the end.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import onnxPkg from 'onnx-proto';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runCommand } from '../cli/commands/run.js';
+import { CliExit } from '../cli/exit.js';
+import { DiagnosticError } from '../ir/diagnostics.js';
+import { encodeProgram } from '../ir/program-codec.js';
+import { ProgramBuilder, X, eq } from '../ir/program-builder.js';
+import type { Program } from '../ir/program.js';
+import { resolveTarget } from '../ir/target-presets.js';
+import { emulate } from '../runtime/emulate.js';
 import { formatReport, predictionLines, reportJson, sramHistogramLines } from '../runtime/report.js';
 import { fmtBytes, fmtInt, fmtPct, fmtSeconds, fmtSi } from '../runtime/report-format.js';
 import type { RunResult } from '../runtime/result.js';
+import { traceJson } from '../runtime/trace.js';
 
 /** 22 locations: 20 printed, 2 summarized. loc-a and loc-b tie on cycles (name order decides). */
 function locs() {
@@ -222,5 +235,187 @@ describe('reportJson', () => {
     expect(j.sram!.maxCore).toBeNull();
     expect(j.prediction).toEqual({ checked: 0, matched: true, predictedTotal: null, firstDivergence: null });
     expect(JSON.parse(JSON.stringify(j))).toEqual(j);
+  });
+});
+
+// ---- end to end: emulator → report / trace, and `wafer run` -------------------------------------
+
+/**
+ * Core (0,0) sends x (4 floats) east on colour 1, core (1,0) receives it into c, both wait, then
+ * (1,0) doubles c: y = 2x. With `predictTotal` the program carries a prediction.
+ */
+function shiftScale(opts: { predictTotal?: number; predictScale?: number } = {}): Program {
+  const b = new ProgramBuilder('shift-scale', resolveTarget('mesh:2x1'));
+  const r = b.region('pair', { x: 0, y: 0, width: 2, height: 1 });
+  const a = r.buffer('a', 'f32', 4);
+  const c = r.buffer('c', 'f32', 4);
+  r.setLoc('shift');
+  r.send(a, 4, 1, { guard: eq(X, 0) });
+  r.recv(c, 4, 1, { guard: eq(X, 1) });
+  r.wait();
+  r.setLoc('scale');
+  const scale = r.unary('scale', c, c, 4, { scalar: 2, guard: eq(X, 1) });
+  r.route({ colour: 1, input: 'ramp', outputs: 'east', guard: eq(X, 0) });
+  r.route({ colour: 1, input: 'west', outputs: 'ramp', guard: eq(X, 1) });
+  b.input('x', 'f32', [4], { buffer: a, tile: [1, 4], at: [0, 0], guard: eq(X, 0) });
+  b.output('y', 'f32', [4], { buffer: c, tile: [1, 4], at: [0, 0], guard: eq(X, 1) });
+  if (opts.predictTotal !== undefined) b.predictTotal(opts.predictTotal);
+  if (opts.predictScale !== undefined) b.predict(scale, opts.predictScale);
+  return b.build();
+}
+
+/** The closed form of docs/runtime-model.md for shiftScale on its target. */
+function expectedCycles(p: Program) {
+  const t = p.target;
+  const post = t.overhead.issue + t.overhead.comm; // send and recv both posted at this cycle
+  const n = 4; // f32 words
+  const arrive = post + 2 * t.link.rampLatency + 1 * t.link.hopLatency; // one hop east
+  const recvDone = Math.max(arrive, post) + n;
+  const L = t.flopsPerCycle.float32 / 2;
+  const scale = t.overhead.issue + Math.max(Math.ceil(n / L), Math.ceil(n / t.sram.readWordsPerCycle), Math.ceil(n / t.sram.writeWordsPerCycle));
+  return { post, sendDone: post + n, recvDone, total: recvDone + scale };
+}
+
+const X_VALUES = new Float32Array([1, 2, 3, 4]);
+const run = (p: Program) => emulate(p, { mode: 'functional', inputs: new Map([['x', X_VALUES]]), trace: { cores: 2, bucketCycles: 4 } });
+
+describe('report of an emulated run', () => {
+  const p = shiftScale();
+  const e = expectedCycles(p);
+  const r = run(p);
+
+  it('prints the closed-form total at the target clock', () => {
+    expect(e.total).toBe(17); // 5 to post, +3 to arrive, +4 words, +5 for the scale (WSE-2 figures)
+    const ns = ((e.total / p.target.clockHz) * 1e9).toFixed(3);
+    expect(formatReport(r).split('\n')[1]).toBe(`total: 17 cycles = ${ns} ns at 1.100 GHz`);
+    expect(r.outputs![0].data).toEqual(new Float32Array([2, 4, 6, 8]));
+  });
+
+  it('gives identical report text and trace bytes for two runs', () => {
+    const again = run(shiftScale());
+    expect(formatReport(again)).toBe(formatReport(r));
+    expect(JSON.stringify(reportJson(again))).toBe(JSON.stringify(reportJson(r)));
+    expect(traceJson(again, p.name)).toBe(traceJson(r, p.name));
+  });
+
+  it('traces every instruction of the sampled cores at its closed-form cycles', () => {
+    const ev = JSON.parse(traceJson(r, p.name)).traceEvents as { ph: string; name: string; cat: string; ts: number; dur: number; tid: number }[];
+    const spans = ev.filter((x) => x.ph === 'X' && x.cat !== 'region').map((x) => [x.tid, x.cat, x.ts, x.ts + x.dur]);
+    expect(spans).toEqual([
+      [2, 'send', 0, e.post],
+      [2, 'wait', e.post, e.sendDone],
+      [3, 'recv', 0, e.post],
+      [3, 'wait', e.post, e.recvDone],
+      [3, 'unary', e.recvDone, e.total],
+    ]);
+  });
+
+  it('reports a wrong prediction of the total', () => {
+    const text = formatReport(run(shiftScale({ predictTotal: 16 })));
+    expect(text).toContain('prediction: the total diverges (no instruction start predicted)\n  total: predicted 16, measured 17 cycles\n');
+    expect(formatReport(run(shiftScale({ predictTotal: 17 })))).toContain(
+      'prediction: measured == predicted for the total (no instruction start predicted)\n',
+    );
+  });
+
+  it('reports the first divergent instruction start, or the checked count when all match', () => {
+    expect(formatReport(run(shiftScale({ predictTotal: 17, predictScale: e.recvDone })))).toContain(
+      'prediction: measured == predicted for all 1 checked instruction starts and the total\n',
+    );
+    const text = formatReport(run(shiftScale({ predictTotal: 17, predictScale: e.recvDone - 1 })));
+    expect(text).toContain(`prediction: FIRST DIVERGENCE: instr #3 @scale on core (1,0): predicted ${e.recvDone - 1}, measured ${e.recvDone}\n`);
+    expect(text).not.toContain('  total:');
+  });
+});
+
+describe('wafer run (runCommand)', () => {
+  const { onnx } = onnxPkg;
+  const tensorFile = (name: string, dims: number[], values: number[]) => onnx.TensorProto.encode({ name, dims, dataType: 1, floatData: values }).finish();
+  let out = '';
+  let err = '';
+  beforeEach(() => {
+    out = '';
+    err = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  function setup(p: Program, files: Record<string, Uint8Array>) {
+    const dir = mkdtempSync(join(tmpdir(), 'wafer-run-'));
+    const prog = join(dir, 'prog.wafer');
+    writeFileSync(prog, encodeProgram(p));
+    const data = join(dir, 'data');
+    mkdirSync(data);
+    for (const [f, bytes] of Object.entries(files)) writeFileSync(join(data, f), bytes);
+    return { dir, prog, data };
+  }
+
+  const exitCode = async (f: () => Promise<void>) => {
+    try {
+      await f();
+      return 0;
+    } catch (e) {
+      if (e instanceof CliExit) return e.exitCode;
+      throw e;
+    }
+  };
+  const codeOf = async (f: () => Promise<void>) => {
+    try {
+      await f();
+    } catch (e) {
+      if (e instanceof DiagnosticError) return e.diagnostics[0].code;
+      throw e;
+    }
+    return 'none';
+  };
+
+  it('runs a program file, compares outputs, writes the JSON report and the trace', async () => {
+    const p = shiftScale();
+    const { dir, prog, data } = setup(p, { 'input_0.pb': tensorFile('x', [4], [1, 2, 3, 4]), 'output_0.pb': tensorFile('y', [4], [2, 4, 6, 8]) });
+    const json = join(dir, 'r.json');
+    const trace = join(dir, 't.json');
+    expect(await exitCode(() => runCommand(prog, { inputs: data, json, trace, traceCores: '2' }))).toBe(0);
+    const direct = emulate(p, { mode: 'functional', inputs: new Map([['x', X_VALUES]]), trace: { cores: 2 } });
+    expect(out).toBe(formatReport(direct) + '\noutputs\n  y  f32[4]  match (max abs err 0.00e+0, vs output_0.pb)\n');
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toEqual(reportJson(direct));
+    expect(readFileSync(trace, 'utf8')).toBe(traceJson(direct, 'shift-scale'));
+    expect(err).toMatch(/^wall time \d+\.\d{3} s/);
+  });
+
+  it('exits 1 when an output differs from output_N.pb', async () => {
+    const { prog, data } = setup(shiftScale(), { 'input_0.pb': tensorFile('x', [4], [1, 2, 3, 4]), 'output_0.pb': tensorFile('y', [4], [1, 2, 3, 4]) });
+    expect(await exitCode(() => runCommand(prog, { inputs: data }))).toBe(1);
+    expect(out).toContain('y  f32[4]  MISMATCH: 4 of 4 elements differ');
+  });
+
+  it('exits 1 on a timing divergence only with --check', async () => {
+    const { prog, data } = setup(shiftScale({ predictTotal: 16 }), { 'in.pb': tensorFile('x', [4], [1, 2, 3, 4]) });
+    expect(await exitCode(() => runCommand(prog, { inputs: data }))).toBe(0);
+    expect(await exitCode(() => runCommand(prog, { inputs: data, check: true }))).toBe(1);
+    expect(out).toContain('total: predicted 16, measured 17 cycles');
+  });
+
+  it('times without inputs with --timing-only', async () => {
+    const { prog } = setup(shiftScale(), {});
+    expect(await exitCode(() => runCommand(prog, { timingOnly: true }))).toBe(0);
+    expect(out).toContain('program shift-scale on target mesh:2x1 (timing only)\ntotal: 17 cycles');
+  });
+
+  it('refuses missing, mis-shaped or surplus inputs with W6005, and an unreadable program with W5002', async () => {
+    const p = shiftScale();
+    expect(await codeOf(() => runCommand(setup(p, {}).prog, {}))).toBe('W6005');
+    const bad = setup(p, { 'input_0.pb': tensorFile('x', [2, 2], [1, 2, 3, 4]) });
+    expect(await codeOf(() => runCommand(bad.prog, { inputs: bad.data }))).toBe('W6005');
+    const extra = setup(p, { 'input_0.pb': tensorFile('x', [4], [1, 2, 3, 4]), 'input_1.pb': tensorFile('z', [4], [1, 2, 3, 4]) });
+    expect(await codeOf(() => runCommand(extra.prog, { inputs: extra.data }))).toBe('W6005');
+    expect(await codeOf(() => runCommand(p.name, { inputs: '/no/such/dir' }))).toBe('W5002');
+    expect(await codeOf(() => runCommand(setup(p, {}).prog, { inputs: '/no/such/dir' }))).toBe('W6005');
+  });
+
+  it('matches input files by position when their names are not the program\'s', async () => {
+    const { prog, data } = setup(shiftScale(), { 'input_0.pb': tensorFile('whatever', [4], [1, 2, 3, 4]), 'output_0.pb': tensorFile('', [4], [2, 4, 6, 8]) });
+    expect(await exitCode(() => runCommand(prog, { inputs: data }))).toBe(0);
+    expect(out).toContain('y  f32[4]  match');
   });
 });

@@ -15,7 +15,7 @@ import { decodeProgram } from '../../ir/program-codec.js';
 import type { IoDecl, Program } from '../../ir/program.js';
 import { Tensor } from '../../ir/tensor.js';
 import { readTensorProto } from '../../compiler/frontend/onnx/index.js';
-import { emulate } from '../../runtime/emulate.js';
+import { DEFAULT_TRACE_CORES, emulate } from '../../runtime/emulate.js';
 import { formatReport, reportJson } from '../../runtime/report.js';
 import { fmtInt } from '../../runtime/report-format.js';
 import type { OutputTensor, RunResult } from '../../runtime/result.js';
@@ -32,9 +32,6 @@ export interface RunFlags {
   check?: boolean;
 }
 
-/** Cores sampled for --trace when --trace-cores is not given. */
-export const DEFAULT_TRACE_CORES = 16;
-
 function readProgramFile(file: string): Program {
   let bytes: Uint8Array;
   try {
@@ -43,7 +40,7 @@ function readProgramFile(file: string): Program {
     const code = (e as { code?: string }).code;
     throw diag('W5002', `cannot read program file '${file}'${code ? ` (${code})` : ''}`, file, 'check the path; programs are written by `wafer compile`');
   }
-  return decodeProgram(bytes);
+  return decodeProgram(bytes, file);
 }
 
 /** The tensor files of DIR with a prefix (input/output), in N order: input_0.pb, input_1.pb, ... */

@@ -8,7 +8,7 @@ import { allocData, castScalar, isFloat } from '../dtype.js';
 import type { Attrs } from '../graph.js';
 import { Tensor } from '../tensor.js';
 import { type Window, checkedOp, forwardWindow, prod, spatialOf, windowAttrs } from './conv-geometry.js';
-import { gemmAcc } from './conv-gemm.js';
+import { checkBias, gemmAcc } from './conv-gemm.js';
 import type { OpDef } from './registry.js';
 import { attrInt, fail, need } from './util.js';
 
@@ -54,7 +54,7 @@ const deformConv: OpDef = {
     if (!isFloat(x.dtype)) fail(`X must be a floating-point tensor, got ${x.dtype}`);
     const d = deformDims(x.shape, w.shape, attrs, off.shape, inputs[4]?.type.shape);
     const b = inputs[3]?.type;
-    if (b && (b.shape.length !== 1 || b.shape[0] !== d.M)) fail(`bias B must have shape [${d.M}], got [${b.shape.join(',')}]`);
+    checkBias(b?.shape, d.M);
     return [{ dtype: x.dtype, shape: d.outShape }];
   },
   evaluate(inputs, attrs) {

@@ -2,12 +2,17 @@
  * The dense kernels behind Conv and ConvTranspose: im2col in column chunks followed by a GEMM.
  * Float32-stored data (float32, float16, bfloat16) goes through the shared blocked kernel
  * `matmulF32Strided` (float64 sums within a K block); everything else (float64, the centred integers of
- * ConvInteger) through a plain strided GEMM that accumulates in float64. Callers round the result to
- * the output dtype.
+ * ConvInteger) through a plain strided GEMM that accumulates in float64. `finish` then adds the bias
+ * and rounds the result to the output dtype; `floatConvOp` puts these together into the Conv and
+ * ConvTranspose ops, which differ only in their shape rule and kernel.
  */
-import type { TensorData } from '../dtype.js';
+import { type DType, type TensorData, allocData, castScalar, isFloat } from '../dtype.js';
+import type { Attrs } from '../graph.js';
+import { Tensor } from '../tensor.js';
 import { gatherTable, prod, type Window } from './conv-geometry.js';
 import { matmulF32Strided } from './matmul-kernel.js';
+import type { OpDef } from './registry.js';
+import { fail, need } from './util.js';
 
 type Num = ArrayLike<number>;
 
@@ -64,8 +69,8 @@ export interface ConvDims {
   win: Window;
 }
 
-/** Upper bound on the im2col buffer, in elements, before it is processed in column chunks. */
-const COL_BUDGET = 1 << 21;
+/** Upper bound on the im2col (col2im) buffer, in elements, before it is processed in column chunks. */
+export const COL_BUDGET = 1 << 21;
 
 /**
  * Grouped N-D convolution without bias: y[N][M][P] = sum over taps of w[M][C/group][k...] times
@@ -122,4 +127,58 @@ export function convCore(d: ConvDims, x: TensorData, w: TensorData): Float32Arra
     }
   }
   return y;
+}
+
+/** Checks that an optional bias has shape [M]. */
+export function checkBias(b: readonly number[] | undefined, M: number, name = 'B'): void {
+  if (b && (b.length !== 1 || b[0] !== M)) fail(`bias ${name} must have shape [${M}], got [${b.join(',')}]`);
+}
+
+/** Adds the per-channel bias and stores y ([N][M][P]) in dtype `dt`. */
+export function finish(y: Float32Array | Float64Array, outShape: number[], dt: DType, bias?: ArrayLike<number>): Tensor {
+  const [N, M] = outShape;
+  const P = prod(outShape.slice(2));
+  const out = dt === 'float32' && y instanceof Float32Array ? y : allocData(dt, y.length);
+  const round = dt === 'float16' || dt === 'bfloat16';
+  for (let n = 0; n < N; n++) {
+    for (let m = 0; m < M; m++) {
+      const bv = bias ? bias[m] : 0;
+      const base = (n * M + m) * P;
+      if (round) for (let p = base; p < base + P; p++) out[p] = castScalar(y[p] + bv, dt);
+      else for (let p = base; p < base + P; p++) out[p] = y[p] + bv;
+    }
+  }
+  return new Tensor(dt, outShape, out);
+}
+
+/**
+ * A float convolution op (Conv, ConvTranspose): X and W of one floating-point dtype and an optional
+ * bias B of shape [M] and that dtype. `dims` checks the shapes and resolves the geometry; `core`
+ * computes the output without bias.
+ */
+export function floatConvOp<D extends { M: number; outShape: number[] }>(
+  dims: (x: readonly number[], w: readonly number[], attrs: Attrs) => D,
+  core: (d: D, x: TensorData, w: TensorData) => Float32Array | Float64Array,
+): OpDef {
+  return {
+    infer(inputs, attrs) {
+      const x = need(inputs, 0, 'input X').type;
+      const w = need(inputs, 1, 'weight W').type;
+      if (!isFloat(x.dtype)) fail(`X must be a floating-point tensor, got ${x.dtype}`);
+      if (w.dtype !== x.dtype) fail(`X and W must have the same dtype, got ${x.dtype} and ${w.dtype}`);
+      const d = dims(x.shape, w.shape, attrs);
+      const b = inputs[2]?.type;
+      checkBias(b?.shape, d.M);
+      if (b && b.dtype !== x.dtype) fail(`bias B must have dtype ${x.dtype}, got ${b.dtype}`);
+      return [{ dtype: x.dtype, shape: d.outShape }];
+    },
+    evaluate(inputs, attrs) {
+      const x = need(inputs, 0, 'input X');
+      const w = need(inputs, 1, 'weight W');
+      const b = inputs[2];
+      const d = dims(x.shape, w.shape, attrs);
+      checkBias(b?.shape, d.M);
+      return [finish(core(d, x.data, w.data), d.outShape, x.dtype, b?.data)];
+    },
+  };
 }

@@ -9,14 +9,13 @@
  * output_padding). Arithmetic: col = W_gᵀ · X_g (GEMM, the shared float32 kernel for float32-stored
  * data), then col2im scatter-add through a table into a float64 output.
  */
-import { type TensorData, allocData, castScalar, isFloat } from '../dtype.js';
+import type { TensorData } from '../dtype.js';
 import type { Attrs } from '../graph.js';
-import { Tensor } from '../tensor.js';
 import { checkedOp, extent, prod, scatterTable, spatialOf, windowAttrs } from './conv-geometry.js';
-import { gemmAccTN } from './conv-gemm.js';
+import { COL_BUDGET, floatConvOp, gemmAccTN } from './conv-gemm.js';
 import { matmulF32Strided } from './matmul-kernel.js';
 import type { OpDef } from './registry.js';
-import { attrInt, attrInts, fail, need } from './util.js';
+import { attrInt, attrInts, fail } from './util.js';
 
 interface TransposeDims {
   N: number;
@@ -76,8 +75,6 @@ export function convTransposeDims(x: readonly number[], w: readonly number[], at
   };
 }
 
-const COL_BUDGET = 1 << 21;
-
 function convTransposeCore(d: TransposeDims, x: TensorData, w: TensorData): Float64Array {
   const { N, C, M, group } = d;
   const Cg = C / group;
@@ -126,34 +123,4 @@ function convTransposeCore(d: TransposeDims, x: TensorData, w: TensorData): Floa
   return y;
 }
 
-const convTranspose: OpDef = {
-  infer(inputs, attrs) {
-    const x = need(inputs, 0, 'input X').type;
-    const w = need(inputs, 1, 'weight W').type;
-    if (!isFloat(x.dtype)) fail(`X must be a floating-point tensor, got ${x.dtype}`);
-    if (w.dtype !== x.dtype) fail(`X and W must have the same dtype, got ${x.dtype} and ${w.dtype}`);
-    const d = convTransposeDims(x.shape, w.shape, attrs);
-    const b = inputs[2]?.type;
-    if (b && (b.shape.length !== 1 || b.shape[0] !== d.M)) fail(`bias B must have shape [${d.M}], got [${b.shape.join(',')}]`);
-    if (b && b.dtype !== x.dtype) fail(`bias B must have dtype ${x.dtype}, got ${b.dtype}`);
-    return [{ dtype: x.dtype, shape: d.outShape }];
-  },
-  evaluate(inputs, attrs) {
-    const x = need(inputs, 0, 'input X');
-    const w = need(inputs, 1, 'weight W');
-    const b = inputs[2];
-    const d = convTransposeDims(x.shape, w.shape, attrs);
-    if (b && (b.rank !== 1 || b.shape[0] !== d.M)) fail(`bias B must have shape [${d.M}], got [${b.shape.join(',')}]`);
-    const y = convTransposeCore(d, x.data, w.data);
-    const outP = prod(d.outSize);
-    const out = allocData(x.dtype, y.length);
-    const round = x.dtype === 'float16' || x.dtype === 'bfloat16';
-    for (let i = 0; i < y.length; i++) {
-      const v = b ? y[i] + b.data[Math.floor(i / outP) % d.M] : y[i];
-      out[i] = round ? castScalar(v, x.dtype) : v;
-    }
-    return [new Tensor(x.dtype, d.outShape, out)];
-  },
-};
-
-export const convTransposeOps: Record<string, OpDef> = { ConvTranspose: checkedOp(convTranspose) };
+export const convTransposeOps: Record<string, OpDef> = { ConvTranspose: checkedOp(floatConvOp(convTransposeDims, convTransposeCore)) };

@@ -5,14 +5,14 @@
  * GEMM) for the arithmetic; the integer variants subtract zero points first, so padding reads the
  * zero point, as in ONNX.
  */
-import { type DType, allocData, castScalar, isFloat } from '../dtype.js';
+import { type DType, allocData } from '../dtype.js';
 import type { Attrs, StaticType } from '../graph.js';
 import { Tensor } from '../tensor.js';
 import { causalConvOps } from './conv-causal.js';
 import { convTransposeOps } from './conv-transpose.js';
 import { deformConvOps } from './conv-deform.js';
 import { checkedOp, forwardWindow, prod, spatialOf, windowAttrs } from './conv-geometry.js';
-import { type ConvDims, convCore } from './conv-gemm.js';
+import { type ConvDims, checkBias, convCore, finish, floatConvOp } from './conv-gemm.js';
 import type { InferInput, OpDef } from './registry.js';
 import { attrInt, fail, need } from './util.js';
 
@@ -33,52 +33,8 @@ export function convDims(x: readonly number[], w: readonly number[], attrs: Attr
   return { N, C, M, group, win, outShape: [N, M, ...win.outSize] };
 }
 
-function checkBias(b: readonly number[] | undefined, M: number, name = 'B'): void {
-  if (b && (b.length !== 1 || b[0] !== M)) fail(`bias ${name} must have shape [${M}], got [${b.join(',')}]`);
-}
-
 function typeOf(inputs: (InferInput | undefined)[], i: number, what: string): StaticType {
   return need(inputs, i, what).type;
-}
-
-const conv: OpDef = {
-  infer(inputs, attrs) {
-    const x = typeOf(inputs, 0, 'input X');
-    const w = typeOf(inputs, 1, 'weight W');
-    if (!isFloat(x.dtype)) fail(`X must be a floating-point tensor, got ${x.dtype}`);
-    if (w.dtype !== x.dtype) fail(`X and W must have the same dtype, got ${x.dtype} and ${w.dtype}`);
-    const d = convDims(x.shape, w.shape, attrs);
-    const b = inputs[2]?.type;
-    checkBias(b?.shape, d.M);
-    if (b && b.dtype !== x.dtype) fail(`bias B must have dtype ${x.dtype}, got ${b.dtype}`);
-    return [{ dtype: x.dtype, shape: d.outShape }];
-  },
-  evaluate(inputs, attrs) {
-    const x = need(inputs, 0, 'input X');
-    const w = need(inputs, 1, 'weight W');
-    const b = inputs[2];
-    const d = convDims(x.shape, w.shape, attrs);
-    checkBias(b?.shape, d.M);
-    const y = convCore(d, x.data, w.data);
-    return [finish(y, d.outShape, x.dtype, b?.data)];
-  },
-};
-
-/** Adds the per-channel bias and stores y ([N][M][P]) in dtype `dt`. */
-function finish(y: Float32Array | Float64Array, outShape: number[], dt: DType, bias?: ArrayLike<number>): Tensor {
-  const [N, M] = outShape;
-  const P = prod(outShape.slice(2));
-  const out = dt === 'float32' && y instanceof Float32Array ? y : allocData(dt, y.length);
-  const round = dt === 'float16' || dt === 'bfloat16';
-  for (let n = 0; n < N; n++) {
-    for (let m = 0; m < M; m++) {
-      const bv = bias ? bias[m] : 0;
-      const base = (n * M + m) * P;
-      if (round) for (let p = base; p < base + P; p++) out[p] = castScalar(y[p] + bv, dt);
-      else for (let p = base; p < base + P; p++) out[p] = y[p] + bv;
-    }
-  }
-  return new Tensor(dt, outShape, out);
 }
 
 const QUANT: readonly DType[] = ['uint8', 'int8'];
@@ -189,7 +145,7 @@ function roundHalfEven(v: number): number {
 }
 
 export const convOps: Record<string, OpDef> = {
-  Conv: checkedOp(conv),
+  Conv: checkedOp(floatConvOp(convDims, convCore)),
   ConvInteger: checkedOp(convInteger),
   QLinearConv: checkedOp(qlinearConv),
   ...convTransposeOps,

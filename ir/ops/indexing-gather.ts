@@ -11,8 +11,8 @@ import { type DType, type TensorData, castScalar } from '../dtype.js';
 import type { Attrs, StaticType } from '../graph.js';
 import { Tensor, stridesOf } from '../tensor.js';
 import type { OpDef } from './registry.js';
-import { defineOp, prod, requireIntegerType, shapeStr, stridedOffsets } from './shape-util.js';
-import { attrInt, attrString, fail, need, normAxis } from './util.js';
+import { defineOp, prod, requireIntegerType, shapeStr } from './shape-util.js';
+import { attrInt, attrString, fail, need, normAxis, stridedOffsets } from './util.js';
 
 /** A possibly negative index into an axis of size n, checked. */
 function normIndex(v: number, n: number, axis: number): number {

@@ -18,6 +18,7 @@ import type { Attrs } from '../graph.js';
 import { Tensor, sizeOf, stridesOf } from '../tensor.js';
 import { matmulTensors } from './matmul-numpy.js';
 import type { OpDef } from './registry.js';
+import { gatherAxes, rampOffsets } from './shape-util.js';
 import { attrString, fail } from './util.js';
 
 const ELLIPSIS = 1000;
@@ -128,30 +129,8 @@ interface Labeled {
  * Copies a strided view into a contiguous tensor: output axis d has size shape[d] and reads the
  * source with stride strides[d] (0 to broadcast).
  */
-function stridedCopy(src: Tensor, shape: readonly number[], strides: readonly number[], dtype: DType = src.dtype): Tensor {
-  const n = sizeOf(shape);
-  const out = allocData(dtype, n);
-  const rank = shape.length;
-  const data = src.data;
-  if (rank === 0) {
-    if (n) out[0] = data[0];
-    return new Tensor(dtype, [], out);
-  }
-  const inner = shape[rank - 1];
-  const innerStride = strides[rank - 1];
-  const counter = new Array<number>(rank).fill(0);
-  let off = 0;
-  for (let base = 0; base < n; base += inner) {
-    for (let j = 0, o = off; j < inner; j++, o += innerStride) out[base + j] = data[o];
-    for (let d = rank - 2; d >= 0; d--) {
-      counter[d]++;
-      off += strides[d];
-      if (counter[d] < shape[d]) break;
-      off -= strides[d] * counter[d];
-      counter[d] = 0;
-    }
-  }
-  return new Tensor(dtype, [...shape], out);
+function stridedCopy(src: Tensor, shape: readonly number[], strides: readonly number[]): Tensor {
+  return gatherAxes(src.data, src.dtype, shape, shape.map((n, d) => rampOffsets(n, strides[d])));
 }
 
 /** A view of `x` with its axes arranged as `ids` (missing or size-1 axes broadcast to `sizes`). */

@@ -151,25 +151,3 @@ export function transposeData(data: TensorData, dtype: DType, shape: readonly nu
   const outShape = perm.map((p) => shape[p]);
   return gatherAxes(data, dtype, outShape, perm.map((p) => rampOffsets(shape[p], st[p])));
 }
-
-/**
- * For every position of `shape` in row-major order, the offset sum(pos[d] * strides[d]).
- * Lets gather/scatter ops with index tensors run as flat loops.
- */
-export function stridedOffsets(shape: readonly number[], strides: readonly number[]): Int32Array {
-  const n = sizeOf(shape);
-  const out = new Int32Array(n);
-  const rank = shape.length;
-  const cnt = new Int32Array(rank);
-  let off = 0;
-  for (let k = 0; k < n; k++) {
-    out[k] = off;
-    for (let d = rank - 1; d >= 0; d--) {
-      off += strides[d];
-      if (++cnt[d] < shape[d]) break;
-      off -= strides[d] * cnt[d];
-      cnt[d] = 0;
-    }
-  }
-  return out;
-}

@@ -116,24 +116,30 @@ export function broadcastStrides(inShape: readonly number[], outShape: readonly 
  * Returns one Int32Array (or null when the input is already the output's shape) per input.
  */
 export function broadcastIndex(outShape: readonly number[], inShape: readonly number[]): Int32Array | null {
-  const n = sizeOf(outShape);
   if (inShape.length === outShape.length && inShape.every((d, i) => d === outShape[i])) return null;
-  const idx = new Int32Array(n);
-  const st = broadcastStrides(inShape, outShape);
-  const rank = outShape.length;
-  const counter = new Array<number>(rank).fill(0);
+  return stridedOffsets(outShape, broadcastStrides(inShape, outShape));
+}
+
+/**
+ * For every position of `shape` in row-major order, the offset sum(pos[d] * strides[d]).
+ * Lets gather/scatter ops with index tensors run as flat loops.
+ */
+export function stridedOffsets(shape: readonly number[], strides: readonly number[]): Int32Array {
+  const n = sizeOf(shape);
+  const out = new Int32Array(n);
+  const rank = shape.length;
+  const cnt = new Int32Array(rank);
   let off = 0;
   for (let k = 0; k < n; k++) {
-    idx[k] = off;
+    out[k] = off;
     for (let d = rank - 1; d >= 0; d--) {
-      counter[d]++;
-      off += st[d];
-      if (counter[d] < outShape[d]) break;
-      off -= st[d] * counter[d];
-      counter[d] = 0;
+      off += strides[d];
+      if (++cnt[d] < shape[d]) break;
+      off -= strides[d] * cnt[d];
+      cnt[d] = 0;
     }
   }
-  return idx;
+  return out;
 }
 
 /**

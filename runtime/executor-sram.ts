@@ -1,0 +1,101 @@
+/**
+ * Functional-mode SRAM: one Float32Array per region holding, for every core of the region, one slot
+ * range per buffer of the region's memory map (allocated only for what the map declares). Buffers
+ * whose bytes the map lets share (disjoint live ranges) get separate slots here: a program may not
+ * rely on data surviving in a dead buffer. Also moves constant / input tiles in before cycle 0 and
+ * output tiles out after the run (tile layout in loader-tiling.ts).
+ */
+import { DiagnosticError } from '../ir/diagnostics.js';
+import { float16BitsToNumber } from '../ir/dtype.js';
+import type { MemType } from '../ir/program.js';
+import { ROUND_F16, ROUND_F32, ROUND_I32, roundTo } from './compute.js';
+import type { LoadedData, LoadedProgram, LoadedRegion } from './loader.js';
+import { forEachTile } from './loader-tiling.js';
+
+/** Largest functional SRAM image (elements over all cores) the emulator allocates: 2^29 floats = 2 GiB. */
+export const MAX_FUNCTIONAL_ELEMENTS = 2 ** 29;
+
+export const roundMode = (t: MemType): number => (t === 'f16' ? ROUND_F16 : t === 'i32' ? ROUND_I32 : ROUND_F32);
+
+export class RegionMemory {
+  readonly slots: number;
+  readonly slotOff: Int32Array;
+  readonly round: Uint8Array;
+  readonly mem: Float32Array;
+  constructor(readonly r: LoadedRegion) {
+    const bufs = r.kernel.buffers;
+    this.slotOff = new Int32Array(bufs.length);
+    this.round = new Uint8Array(bufs.length);
+    let s = 0;
+    bufs.forEach((b, i) => { this.slotOff[i] = s; s += b.length; this.round[i] = roundMode(b.type); });
+    this.slots = s;
+    this.mem = new Float32Array(s * r.cores);
+  }
+  /** Absolute index of element 0 of physical buffer `buf` on the region's core `local`. */
+  base(local: number, buf: number): number {
+    return local * this.slots + this.slotOff[buf];
+  }
+}
+
+/** Allocates the images after checking their total size (W6005 past the limit). */
+export function allocateMemory(lp: LoadedProgram): RegionMemory[] {
+  let total = 0;
+  for (const r of lp.regions) total += r.cores * r.kernel.buffers.reduce((s, b) => s + b.length, 0);
+  if (total > MAX_FUNCTIONAL_ELEMENTS) {
+    throw new DiagnosticError({
+      code: 'W6005',
+      message: `functional mode would hold ${total} values (${(total * 4 / 2 ** 30).toFixed(1)} GiB) of SRAM; the emulator allows ${MAX_FUNCTIONAL_ELEMENTS}`,
+      hint: 'Run with --timing-only, or on a smaller mesh.',
+    });
+  }
+  return lp.regions.map((r) => new RegionMemory(r));
+}
+
+/** Decodes little-endian constant bytes of a type into numbers. */
+export function decodeData(type: MemType, bytes: Uint8Array): Float32Array {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const size = type === 'f16' ? 2 : 4;
+  const n = Math.floor(bytes.byteLength / size);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    out[i] = type === 'f16' ? float16BitsToNumber(dv.getUint16(2 * i, true)) : type === 'i32' ? dv.getInt32(4 * i, true) : dv.getFloat32(4 * i, true);
+  }
+  return out;
+}
+
+/** Writes a row-major rows×cols tensor into every core's tile of `d`; returns the bytes written (every copy counts). */
+export function placeTiles(lp: LoadedProgram, memory: RegionMemory[], d: LoadedData, values: Float32Array): number {
+  const t = d.tiles;
+  const r = lp.regions[t.region];
+  const m = memory[t.region];
+  const round = m.round[t.buffer];
+  let elems = 0;
+  forEachTile(t, r, (x, y, r0, c0, nr, nc) => {
+    const base = m.base(y * r.width + x, t.buffer);
+    for (let i = 0; i < nr; i++) {
+      for (let j = 0; j < nc; j++) m.mem[base + i * t.tileCols + j] = roundTo(round, values[(r0 + i) * t.cols + c0 + j]);
+    }
+    elems += nr * nc;
+  });
+  return elems * (d.type === 'f16' ? 2 : 4);
+}
+
+/** Reads every core's tile of `d` back into a rows×cols tensor. */
+export function readTiles(lp: LoadedProgram, memory: RegionMemory[], d: LoadedData): Float32Array {
+  const t = d.tiles;
+  const r = lp.regions[t.region];
+  const m = memory[t.region];
+  const out = new Float32Array(t.rows * t.cols);
+  forEachTile(t, r, (x, y, r0, c0, nr, nc) => {
+    const base = m.base(y * r.width + x, t.buffer);
+    for (let i = 0; i < nr; i++) for (let j = 0; j < nc; j++) out[(r0 + i) * t.cols + c0 + j] = m.mem[base + i * t.tileCols + j];
+  });
+  return out;
+}
+
+/** Bytes of `d`'s tiles summed over the cores holding them (host I/O volume in timing mode too). */
+export function tileBytes(lp: LoadedProgram, d: LoadedData): number {
+  let elems = 0;
+  forEachTile(d.tiles, lp.regions[d.tiles.region], (_x, _y, _r0, _c0, nr, nc) => { elems += nr * nc; });
+  return elems * (d.type === 'f16' ? 2 : 4);
+}

@@ -1,0 +1,15 @@
+import { ProgramBuilder, X, W, lt, gt, sub } from './ir/program-builder.js';
+import { emulate } from './runtime/emulate.js';
+import { testTarget } from './test/emulator-fixtures.js';
+const P = 2, n = 24;
+const b = new ProgramBuilder('chain', testTarget(P, 1));
+const r = b.region('row', { x: 0, y: 0, width: P, height: 1 });
+const v = r.buffer('v', 'f32', n);
+r.recv(v, n, 2, { guard: lt(X, sub(W, 1)), combine: 'add' });
+r.wait();
+r.send(v, n, 2, { guard: gt(X, 0) });
+r.wait();
+r.route({ colour: 2, input: 'ramp', outputs: 'west', guard: gt(X, 0) });
+r.route({ colour: 2, input: 'east', outputs: 'ramp', guard: lt(X, sub(W, 1)) });
+const res = emulate(b.build(), { trace: { cores: P } });
+console.log(res.totalCycles, res.trace!.spans.map(s => `${s.core.x} #${s.instr} ${s.op} ${s.start}-${s.end}`));

@@ -1,0 +1,15 @@
+import { stencilProgram } from './bench/emulator.js';
+import { resolveTarget } from './ir/target-presets.js';
+import { emulate, loadProgram } from './runtime/emulate.js';
+const spec = process.argv[2] ?? 'mesh:256x256';
+const mode = (process.argv[3] ?? 'timing') as 'timing' | 'functional';
+const t = resolveTarget(spec);
+const p = stencilProgram(t);
+let t0 = performance.now();
+const lp = loadProgram(p);
+const tl = (performance.now() - t0) / 1000;
+t0 = performance.now();
+const r = emulate(lp, { mode });
+const s = (performance.now() - t0) / 1000;
+const executed = r.locs.reduce((a, l) => a + l.count, 0);
+console.log(JSON.stringify({ spec, mode, load: tl.toFixed(2), run: s.toFixed(2), cycles: r.totalCycles, events: r.events, evps: Math.round(r.events / s), instrPerCore: executed / (t.width * t.height), rssMiB: Math.round(process.resourceUsage().maxRSS / 1024), streams: r.links.streams }));

@@ -1,0 +1,17 @@
+import { ProgramBuilder, X, W, lt, gt, sub } from './ir/program-builder.js';
+import { resolveTarget } from './ir/target-presets.js';
+import { emulate } from './runtime/emulate.js';
+const t = resolveTarget('mesh:2x1');
+const b = new ProgramBuilder('shift', t);
+const r = b.region('row', { x: 0, y: 0, width: 2, height: 1 });
+const a = r.buffer('a', 'f32', 64), c = r.buffer('c', 'f32', 64);
+r.send(a, 64, 1, { guard: lt(X, sub(W, 1)) });
+r.recv(c, 64, 1, { guard: gt(X, 0) });
+r.wait();
+r.route({ colour: 1, input: 'ramp', outputs: 'east', guard: lt(X, sub(W, 1)) });
+r.route({ colour: 1, input: 'west', outputs: 'ramp', guard: gt(X, 0) });
+b.input('in', 'f32', [2, 64], { buffer: a, tile: [1, 64], at: [X, 0] });
+b.output('out', 'f32', [2, 64], { buffer: c, tile: [1, 64], at: [X, 0] });
+const p = b.build();
+const res = emulate(p, { mode: 'functional', inputs: new Map([['in', Float32Array.from({ length: 128 }, (_, i) => i)]]), trace: {} });
+console.log(JSON.stringify({ ...res, outputs: res.outputs?.map(o => [o.name, Array.from(o.data.slice(60, 70))]) }, null, 1).slice(0, 4000));
