@@ -58,6 +58,7 @@ export const DIAGNOSTIC_CODES: Record<string, string> = {
   W6003: 'a stream and the receive it meets disagree on the element count',
   W6004: 'an operand range leaves its buffer',
   W6005: 'functional run of a program without constant data, or input data missing or mis-shaped',
+  W6006: 'the run ended with streams that no receive consumed',
 };
 
 /** An error carrying one or more diagnostics. The CLI prints them and exits 1. */

@@ -41,15 +41,15 @@ export function emulate(program: Program | LoadedProgram, options: EmulateOption
   const functional = mode === 'functional';
   const p = lp.program;
   if (functional) {
-    const missing = p.constants.filter((c) => c.data === undefined).map((c) => c.name);
+    const missing = lp.constants.filter((c) => c.data === undefined).map((c) => c.name);
     if (missing.length) throw w6005(`functional run of a shapes-only program: constants ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} carry no data`);
     const problems: string[] = [];
-    for (const d of p.inputs) {
+    lp.inputs.forEach((d, i) => {
       const v = options.inputs?.get(d.name);
-      const n = d.shape.reduce((a, b) => a * b, 1);
+      const n = d.tiles.rows * d.tiles.cols;
       if (!v) problems.push(`input ${d.name} is missing`);
-      else if (v.length !== n) problems.push(`input ${d.name} has ${v.length} values; its shape [${d.shape.join(', ')}] needs ${n}`);
-    }
+      else if (v.length !== n) problems.push(`input ${d.name} has ${v.length} values; its shape [${p.inputs[i].shape.join(', ')}] needs ${n}`);
+    });
     if (problems.length) throw w6005(problems.join('; '));
   }
   const trace = options.trace;
@@ -61,13 +61,13 @@ export function emulate(program: Program | LoadedProgram, options: EmulateOption
   });
   let inputBytes = 0;
   if (functional) {
-    lp.constants.forEach((d, i) => placeTiles(lp, ex.memory!, d, decodeData(d.type, p.constants[i].data!)));
+    for (const d of lp.constants) placeTiles(lp, ex.memory!, d, decodeData(d.type, d.data!));
     for (const d of lp.inputs) inputBytes += placeTiles(lp, ex.memory!, d, options.inputs!.get(d.name)!);
   } else {
     for (const d of lp.inputs) inputBytes += tileBytes(lp, d);
   }
   ex.run();
-  const outputBytes = p.outputs.reduce((s, o) => s + o.shape.reduce((a, b) => a * b, 1) * MEM_TYPE_BYTES[o.type], 0);
+  const outputBytes = lp.outputs.reduce((s, o) => s + o.tiles.rows * o.tiles.cols * MEM_TYPE_BYTES[o.type], 0);
   const result = buildResult(ex, mode, { inputBytes, outputBytes });
   if (functional) {
     result.outputs = lp.outputs.map((d, i): OutputTensor => ({ name: d.name, shape: [...p.outputs[i].shape], data: readTiles(lp, ex.memory!, d) }));

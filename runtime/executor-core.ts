@@ -83,6 +83,7 @@ export function runCore(ex: Executor, c: number, now: number): void {
   const code = reg.kernel.code;
   const nCode = code.length;
   const bufs = reg.kernel.buffers;
+  const bufLen = reg.kernel.bufLen;
   const env = ex.env;
   const W = m.width;
   const x = (c % W) - reg.x0, y = Math.floor(c / W) - reg.y0;
@@ -98,6 +99,8 @@ export function runCore(ex: Executor, c: number, now: number): void {
   let t = cs.clock[c];
   let pc = cs.pc[c];
   let compute = 0, comm = 0;
+  let executed = 0;
+  const budget = ex.maxInstructions - ex.instructions;
   for (;;) {
     if (pc >= nCode) {
       if (cs.unknown[c] > 0) {
@@ -131,7 +134,7 @@ export function runCore(ex: Executor, c: number, now: number): void {
       continue;
     }
     if (ins.guard !== null && ins.guard(env) === 0) { pc = ins.skipTo; continue; }
-    if (++ex.instructions > ex.maxInstructions) throw ex.overBudget();
+    if (++executed > budget) { ex.instructions += executed; throw ex.overBudget(); }
     // Operand ranges: evaluate, bound-check (W6004), race-check (W6002).
     let n = 0;
     let s1 = 0, s2 = 0, s3 = 0, oA = 0, oB = 0, oC = 0;
@@ -186,7 +189,7 @@ export function runCore(ex: Executor, c: number, now: number): void {
     }
     for (let a = 0; a < n; a++) {
       const lg = accLog[a];
-      const len = bufs[lg].length;
+      const len = bufLen[lg];
       if (!(accOff[a] >= 0 && accLen[a] >= 0 && accOff[a] + accLen[a] <= len) || s1 < 0) {
         throw oob(ex, c, ins, lg, accOff[a], accLen[a], len, ['a', 'b', 'c', 'd'][a]);
       }
@@ -274,6 +277,7 @@ export function runCore(ex: Executor, c: number, now: number): void {
           cs.pc[c] = pc + 1;
           cs.state[c] = CORE_WAITING;
           ex.addRegion(ri, compute, comm);
+          ex.instructions += executed;
           return;
         }
         const end = t + issue > cs.maxKnown[c] ? t + issue : cs.maxKnown[c];
@@ -319,5 +323,6 @@ export function runCore(ex: Executor, c: number, now: number): void {
     pc++;
   }
   ex.addRegion(ri, compute, comm);
+  ex.instructions += executed;
 }
 

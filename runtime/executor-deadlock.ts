@@ -41,7 +41,11 @@ export function deadlockError(ex: Executor): DiagnosticError {
     if (stuck.length >= SHOWN) continue;
     const ch = S.waitChan[s];
     const colour = ex.lp.routes.colours[S.ci[s]];
-    const why = ch >= 0 ? `, waiting on core ${at(C.core[ch])} colour ${ex.lp.routes.colours[C.ci[ch]]} for a receive (or buffer space)` : S.kind[s] === 1 ? ' (a forward whose input never arrived)' : ' (behind an earlier send on its colour)';
+    const why = ch >= 0
+      ? S.waitSend[s]
+        ? `, waiting for an earlier send of the forwarding core ${at(C.core[ch])} on colour ${ex.lp.routes.colours[C.ci[ch]]}`
+        : `, waiting for a receive (or buffer space) at core ${at(C.core[ch])} on colour ${ex.lp.routes.colours[C.ci[ch]]}`
+      : S.kind[s] === 1 ? ' (a forward whose input never arrived)' : ' (behind an earlier send of its core on that colour)';
     stuck.push(`stream of ${S.elems[s]} elements from core ${at(S.sender[s])} on colour ${colour} (${ex.describeInstr(S.instr[s])}) never started${why}`);
   }
   if (stuckCount > SHOWN) stuck.push(`... and ${stuckCount - SHOWN} more streams that never started`);

@@ -5,7 +5,7 @@
  * stream starts). The list serves `wait` (block until no unknown completion remains), data-race
  * checks (W6002) and deadlock reports (W6001).
  */
-import { EventHeap, PRIO_CORE_STEP, PRIO_SCALE } from './executor-heap.js';
+import type { EventHeap } from './executor-heap.js';
 
 export const CORE_IDLE = 0;
 export const CORE_RUNNING = 1;
@@ -101,11 +101,20 @@ export class CoreState {
     if (--this.unknown[c] === 0) {
       const s = this.state[c];
       if (s === CORE_WAITING || s === CORE_FINISHING) {
-        const t = this.clock[c] > this.maxKnown[c] ? this.clock[c] : this.maxKnown[c];
-        this.heap.push(t, PRIO_CORE_STEP * PRIO_SCALE + c, EV_CORE, c);
+        if (this.readyN === this.ready.length) { const g = new Int32Array(this.ready.length * 2); g.set(this.ready); this.ready = g; }
+        this.ready[this.readyN++] = c;
       }
     }
   }
+
+  /**
+   * Cores whose wait (or final wait) ends at a now-known cycle, in the order they became ready. The
+   * executor resumes them right away instead of queueing an event at that cycle: a core's actions
+   * carry their own cycles and every decision depends on cycles only (docs/runtime-model.md,
+   * "Events and determinism"), so resuming early changes nothing but the number of queued events.
+   */
+  ready = new Int32Array(1024);
+  readyN = 0;
 
   /** Drops every transfer record of the core (after a completed wait: all are done). */
   clearXfers(core: number): void {

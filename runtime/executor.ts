@@ -168,17 +168,20 @@ export class Executor {
     }
   }
 
-  /** Resumes a core at cycle `now` (an EV_CORE event). */
-  private step(c: number, now: number): void {
+  /**
+   * Resumes core c at cycle `at` (global event cycle `now` ≤ at): after a wait whose completions are
+   * all known, at the end of its kernel, or (state RUNNING) to re-check a possible race.
+   */
+  private step(c: number, at: number, now: number): void {
     const cs = this.cs;
     const st = cs.state[c];
     if (st === CORE_WAITING || st === CORE_FINISHING) {
-      const waited = now - cs.waitStart[c];
+      const waited = at - cs.waitStart[c];
       const ri = this.lp.coreRegion[c];
       this.stats.regionComm[ri] += waited;
       cs.clearXfers(c);
       if (st === CORE_FINISHING) {
-        cs.finish[c] = now;
+        cs.finish[c] = at;
         cs.state[c] = CORE_DONE;
         return;
       }
@@ -186,11 +189,23 @@ export class Executor {
       const code = this.lp.regions[ri].kernel.code;
       const w = code[cs.pc[c] - 1];
       this.stats.instrCycles[w.ix] += waited;
-      if (this.sampleOf !== null && this.sampleOf[c] >= 0) this.span(c, w, this.openSpans.get(c * 8 + 4) ?? cs.waitStart[c], now);
+      if (this.sampleOf !== null && this.sampleOf[c] >= 0) this.span(c, w, this.openSpans.get(c * 8 + 4) ?? cs.waitStart[c], at);
       cs.state[c] = CORE_RUNNING;
-      cs.clock[c] = now;
+      cs.clock[c] = at;
     } else if (st !== CORE_RUNNING) return;
     runCore(this, c, now);
+  }
+
+  /** Resumes every core whose wait ended (CoreState.ready), including those that resuming readies. */
+  private drainReady(now: number): void {
+    const cs = this.cs;
+    for (let i = 0; i < cs.readyN; i++) {
+      const c = cs.ready[i];
+      this.events++;
+      const at = cs.clock[c] > cs.maxKnown[c] ? cs.clock[c] : cs.maxKnown[c];
+      this.step(c, at, now);
+    }
+    cs.readyN = 0;
   }
 
   run(): void {
@@ -203,16 +218,31 @@ export class Executor {
       if (cs.state[c] !== CORE_RUNNING) continue;
       this.events++;
       runCore(this, c, 0);
+      if (cs.readyN > 0) this.drainReady(0);
     }
     const heap = this.heap, fabric = this.fabric;
     const max = this.opts.maxEvents;
     while (heap.pop()) {
       if (++this.events > max) throw this.overBudget();
-      if (heap.popKind === EV_CORE) this.step(heap.popId, heap.popTime);
-      else fabric.onEvent(heap.popId, heap.popKey, heap.popTime);
+      const now = heap.popTime;
+      if (heap.popKind === EV_CORE) this.step(heap.popId, now, now);
+      else fabric.onEvent(heap.popId, heap.popKey, now);
+      if (cs.readyN > 0) this.drainReady(now);
     }
     for (let c = 0; c < m.cores; c++) {
       if (cs.state[c] !== CORE_DONE && cs.state[c] !== CORE_IDLE) throw deadlockError(this);
+    }
+    const left = fabric.unconsumed();
+    if (left.length > 0) {
+      const W = m.width, at = (c: number) => `(${c % W},${Math.floor(c / W)})`;
+      const colours = lp.routes.colours;
+      const shown = left.slice(0, 10).map((u) => `  a stream from core ${at(u.sender)} (${this.describeInstr(u.instr)}) waits in the colour ${colours[u.ci]} buffer of core ${at(u.core)}`);
+      throw new DiagnosticError({
+        code: 'W6006',
+        message: [`the run ended with ${left.length} stream${left.length === 1 ? '' : 's'} that no receive took`, ...shown, ...(left.length > 10 ? [`  ... and ${left.length - 10} more`] : [])].join('\n'),
+        location: `core ${at(left[0].core)}, colour ${colours[left[0].ci]}`,
+        hint: 'Add the missing receives, or remove the sends.',
+      });
     }
   }
 }

@@ -92,6 +92,8 @@ export interface CompiledKernel {
   buffers: BufferDecl[];
   /** Element size of each buffer in bytes. */
   bufBytes: number[];
+  /** Length in elements of each buffer. */
+  bufLen: Int32Array;
   /** Whether any swap appears (cores then need their own buffer bindings). */
   hasSwap: boolean;
   /** Max over instruction ids of the bytes of the buffers live there. */
@@ -124,7 +126,7 @@ export function compileKernel(region: Region, target: Target, predictions: Map<n
     out.push({ code: 'W5012', message: `region ${region.name} has no kernel (buffers and body)`, location: where(region) });
     return undefined;
   }
-  checkBuffers(region, target, out);
+  if (!checkBuffers(region, target, out)) return undefined;
   const bufs = k.buffers;
   const bad = (ins: { id: number; loc: string }, msg: string) =>
     out.push({ code: 'W5012', message: `${msg}`, location: where(region, ins), hint: 'The message names the instruction; fix the program (or the compiler that emitted it).' });
@@ -304,19 +306,24 @@ export function compileKernel(region: Region, target: Target, predictions: Map<n
       s.loopCounts.push(info.count);
     }
   }
-  if (out.length > startErrors) return undefined;
+  // Memory-map problems (W5004, W5005) leave the code usable (route checks go on); malformed code does not.
+  if (out.slice(startErrors).some((d) => d.code === 'W5012')) return undefined;
   return {
     code,
     buffers: bufs,
     bufBytes: bufs.map((b) => MEM_TYPE_BYTES[b.type]),
+    bufLen: Int32Array.from(bufs, (b) => b.length),
     hasSwap,
     liveHighWater: liveHighWater(bufs, ids),
     transfers,
   };
 }
 
-/** W5004 (the map does not fit) and W5005 (live buffers share bytes), plus malformed declarations (W5012). */
-function checkBuffers(region: Region, target: Target, out: Diagnostic[]): void {
+/**
+ * W5004 (the map does not fit) and W5005 (live buffers share bytes), plus malformed declarations
+ * (W5012). Returns false when a declaration is malformed (the code cannot be compiled against it).
+ */
+function checkBuffers(region: Region, target: Target, out: Diagnostic[]): boolean {
   const bufs = region.kernel.buffers;
   let ok = true;
   bufs.forEach((b, i) => {
@@ -333,7 +340,7 @@ function checkBuffers(region: Region, target: Target, out: Diagnostic[]): void {
       out.push({ code: 'W5012', message: `buffer ${i} (${String(b?.name)}) ${problems.join(', ')}`, location: `region ${region.name}` });
     }
   });
-  if (!ok) return;
+  if (!ok) return false;
   const cap = target.sram.bytesPerCore;
   const end = (b: BufferDecl) => b.offset + b.length * MEM_TYPE_BYTES[b.type];
   const high = bufs.reduce((m, b) => Math.max(m, end(b)), 0);
@@ -363,6 +370,7 @@ function checkBuffers(region: Region, target: Target, out: Diagnostic[]): void {
       });
     }
   }
+  return true;
 }
 
 const fmtLive = (b: BufferDecl) => (b.live ? `instructions #${b.live[0]}..#${b.live[1]}` : 'the whole kernel');

@@ -31,6 +31,8 @@ export interface LoadedData {
   name: string;
   type: 'f32' | 'f16' | 'i32';
   tiles: TileSpec;
+  /** Constants: their little-endian bytes, when the program carries them. */
+  data?: Uint8Array;
 }
 
 export interface LoadedProgram {
@@ -71,15 +73,15 @@ class Collector {
   }
 }
 
-function checkRegions(p: Program, m: Machine, out: Collector): boolean {
-  let ok = true;
+/** W5013 for every region off the mesh or overlapping an earlier one; returns the indices of the sound ones. */
+function checkRegions(p: Program, m: Machine, out: Collector): Set<number> {
+  const ok = new Set<number>();
   const good: Region[] = [];
   p.regions.forEach((r, i) => {
     const rect = r?.rect;
     const name = typeof r?.name === 'string' ? r.name : `#${i}`;
     if (!rect || ![rect.x, rect.y, rect.width, rect.height].every(Number.isInteger) || rect.width < 1 || rect.height < 1) {
       out.push({ code: 'W5013', message: `region ${name} has no valid rectangle (${JSON.stringify(rect)})`, location: `region ${name}`, hint: 'Fix the region rectangles.' });
-      ok = false;
       return;
     }
     if (rect.x < 0 || rect.y < 0 || rect.x + rect.width > m.width || rect.y + rect.height > m.height) {
@@ -89,17 +91,18 @@ function checkRegions(p: Program, m: Machine, out: Collector): boolean {
         location: `region ${name}`,
         hint: 'Fix the region rectangles, or use a larger target.',
       });
-      ok = false;
       return;
     }
+    let sound = true;
     for (const o of good) {
       const x0 = Math.max(o.rect.x, rect.x), y0 = Math.max(o.rect.y, rect.y);
       if (x0 < Math.min(o.rect.x + o.rect.width, rect.x + rect.width) && y0 < Math.min(o.rect.y + o.rect.height, rect.y + rect.height)) {
         out.push({ code: 'W5013', message: `regions ${o.name} and ${name} overlap, e.g. at core (${x0},${y0})`, location: `core (${x0},${y0})`, hint: 'Fix the region rectangles.' });
-        ok = false;
+        sound = false;
       }
     }
     good.push(r);
+    if (sound) ok.add(i);
   });
   return ok;
 }
@@ -115,9 +118,11 @@ export function loadProgram(program: Program): LoadedProgram {
   }
   const tp = targetProblems(program.target);
   if (tp.length) throw new DiagnosticError(tp.map((message) => ({ code: 'W5001', message, location: `target ${String(program.target.name)}` })));
+  const lists = (['routes', 'constants', 'inputs', 'outputs'] as const).filter((k) => !Array.isArray(program[k]));
+  if (lists.length) throw new DiagnosticError({ code: 'W5012', message: `program ${lists.join(', ')} ${lists.length === 1 ? 'is' : 'are'} not a list`, location: `program ${String(program.name)}` });
   const m = buildMachine(program.target);
-  const routes = Array.isArray(program.routes) ? program.routes : [];
-  const regionsOk = checkRegions(program, m, out);
+  const routes = program.routes;
+  const soundRegions = checkRegions(program, m, out);
 
   const predictions = new Map<number, Expr>();
   for (const p of program.predicted?.instructions ?? []) predictions.set(p.instr, p.start);
@@ -130,6 +135,7 @@ export function loadProgram(program: Program): LoadedProgram {
     if (!region?.kernel) ds.push({ code: 'W5012', message: `region ${String(region?.name)} has no kernel`, location: `region ${String(region?.name)}` });
     out.addAll(ds);
     if (!kernel) { kernelsOk = false; return; }
+    if (!soundRegions.has(index)) return; // refused already (W5013)
     const r = region.rect;
     loaded.push({ index, region, kernel, x0: r.x, y0: r.y, width: r.width, height: r.height, cores: r.width * r.height });
   });
@@ -148,11 +154,15 @@ export function loadProgram(program: Program): LoadedProgram {
 
   const tilings = (kind: 'constant' | 'input' | 'output', list: { name: string; type: 'f32' | 'f16' | 'i32' }[] | undefined): LoadedData[] => {
     const res: LoadedData[] = [];
-    for (const d of list ?? []) {
+    for (const d of Array.isArray(list) ? list : []) {
       const ds: Diagnostic[] = [];
-      const tiles = regionsOk ? checkTiling(program, kind, d as never, ds) : undefined;
+      // A tiling on a region already refused (W5013) is not checked again; any other is.
+      const ri = (d as { tiling?: { region?: unknown } })?.tiling?.region;
+      const skip = typeof ri === 'number' && Number.isInteger(ri) && ri >= 0 && ri < program.regions.length && !soundRegions.has(ri);
+      const tiles = skip ? undefined : checkTiling(program, kind, d as never, ds);
       out.addAll(ds);
-      if (tiles) res.push({ name: d.name, type: d.type, tiles });
+      const data = (d as { data?: unknown } | undefined)?.data;
+      if (tiles) res.push({ name: d.name, type: d.type, tiles, ...(data instanceof Uint8Array ? { data } : {}) });
     }
     return res;
   };
@@ -160,7 +170,8 @@ export function loadProgram(program: Program): LoadedProgram {
   const inputs = tilings('input', program.inputs);
   const outputs = tilings('output', program.outputs);
 
-  if (regionsOk && kernelsOk && table) {
+  if (table) {
+    // Streams of the regions that are sound (on the mesh, not overlapping, kernel compiled).
     const sites: SiteContext[] = loaded.map((l) => ({ region: l.region, regionIndex: l.index, kernel: l.kernel }));
     checkStreams(table, m, sites, out.push);
   }

@@ -62,6 +62,8 @@ export class StreamPool extends Pool {
   nextQ = new Int32Array(this.cap);
   nextWait = new Int32Array(this.cap);
   waitChan = new Int32Array(this.cap);
+  /** 1 when parked on its wait channel's send side. */
+  waitSend = new Uint8Array(this.cap);
   evAt = new Float64Array(this.cap);
   /** Functional mode: absolute index of the source data in the sender's region image. */
   srcAbs = new Int32Array(this.cap);
@@ -81,7 +83,7 @@ export class StreamPool extends Pool {
     this.sender = grown(this.sender, n); this.ci = grown(this.ci, n); this.elems = grown(this.elems, n);
     this.words = grown(this.words, n); this.type = grown(this.type, n); this.post = grown(this.post, n);
     this.order = grown(this.order, n); this.kind = grown(this.kind, n); this.state = grown(this.state, n);
-    this.nextQ = grown(this.nextQ, n); this.nextWait = grown(this.nextWait, n); this.waitChan = grown(this.waitChan, n);
+    this.nextQ = grown(this.nextQ, n); this.nextWait = grown(this.nextWait, n); this.waitChan = grown(this.waitChan, n); this.waitSend = grown(this.waitSend, n);
     this.evAt = grown(this.evAt, n); this.srcAbs = grown(this.srcAbs, n);
     this.instr = grown(this.instr, n); this.xfer = grown(this.xfer, n); this.indep = grown(this.indep, n);
     this.ready = grown(this.ready, n); this.bufEntry = grown(this.bufEntry, n); this.chan = grown(this.chan, n);
@@ -130,6 +132,8 @@ export class ChanPool extends Pool {
   sendTail = new Int32Array(this.cap);
   waitHead = new Int32Array(this.cap);
   waitTail = new Int32Array(this.cap);
+  sendWaitHead = new Int32Array(this.cap);
+  sendWaitTail = new Int32Array(this.cap);
   bufHead = new Int32Array(this.cap);
   bufTail = new Int32Array(this.cap);
   /** First buffered entry no receive has consumed yet (−1: none). */
@@ -141,14 +145,15 @@ export class ChanPool extends Pool {
   protected grow(n: number): void {
     this.core = grown(this.core, n); this.ci = grown(this.ci, n); this.recvHead = grown(this.recvHead, n);
     this.recvTail = grown(this.recvTail, n); this.sendHead = grown(this.sendHead, n); this.sendTail = grown(this.sendTail, n);
-    this.waitHead = grown(this.waitHead, n); this.waitTail = grown(this.waitTail, n); this.bufHead = grown(this.bufHead, n);
+    this.waitHead = grown(this.waitHead, n); this.waitTail = grown(this.waitTail, n);
+    this.sendWaitHead = grown(this.sendWaitHead, n); this.sendWaitTail = grown(this.sendWaitTail, n); this.bufHead = grown(this.bufHead, n);
     this.bufTail = grown(this.bufTail, n); this.bufFree = grown(this.bufFree, n); this.evalStamp = grown(this.evalStamp, n);
     this.evalWords = grown(this.evalWords, n);
   }
   init(i: number, core: number, ci: number): void {
     this.core[i] = core; this.ci[i] = ci;
     this.recvHead[i] = -1; this.recvTail[i] = -1; this.sendHead[i] = -1; this.sendTail[i] = -1;
-    this.waitHead[i] = -1; this.waitTail[i] = -1; this.bufHead[i] = -1; this.bufTail[i] = -1; this.bufFree[i] = -1;
+    this.waitHead[i] = -1; this.waitTail[i] = -1; this.sendWaitHead[i] = -1; this.sendWaitTail[i] = -1; this.bufHead[i] = -1; this.bufTail[i] = -1; this.bufFree[i] = -1;
     this.evalStamp[i] = 0; this.evalWords[i] = 0;
   }
 }

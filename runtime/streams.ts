@@ -196,21 +196,29 @@ export class Fabric {
     this.evaluate(s, now);
   }
 
-  private block(s: number, ch: number): void {
+  /**
+   * Parks stream s on a wait list of channel ch: the receive side (woken when a receive is posted
+   * there or buffer space is released) or, with `sendSide`, the send side (woken when the head of
+   * the channel's send queue changes: a chain waiting for a forwarding core's earlier sends).
+   */
+  private block(s: number, ch: number, sendSide = false): void {
     const S = this.S, C = this.C;
     S.evAt[s] = -1;
     S.waitChan[s] = ch;
+    S.waitSend[s] = sendSide ? 1 : 0;
     S.nextWait[s] = -1;
-    if (C.waitTail[ch] < 0) C.waitHead[ch] = s; else S.nextWait[C.waitTail[ch]] = s;
-    C.waitTail[ch] = s;
+    const head = sendSide ? C.sendWaitHead : C.waitHead, tail = sendSide ? C.sendWaitTail : C.waitTail;
+    if (tail[ch] < 0) head[ch] = s; else S.nextWait[tail[ch]] = s;
+    tail[ch] = s;
   }
 
-  private wake(ch: number, t: number): void {
+  private wake(ch: number, t: number, sendSide = false): void {
     const S = this.S, C = this.C;
-    let s = C.waitHead[ch];
+    const head = sendSide ? C.sendWaitHead : C.waitHead, tail = sendSide ? C.sendWaitTail : C.waitTail;
+    let s = head[ch];
     if (s < 0) return;
-    C.waitHead[ch] = -1;
-    C.waitTail[ch] = -1;
+    head[ch] = -1;
+    tail[ch] = -1;
     while (s >= 0) {
       const n = S.nextWait[s];
       S.waitChan[s] = -1;
@@ -235,11 +243,15 @@ export class Fabric {
     return p;
   }
 
-  /** Buffered words of channel ch still held at cycle t (drops released entries from the front). */
-  private occupancy(ch: number, t: number): number {
+  /**
+   * Buffered words of channel ch still held at cycle t ≥ now. Entries released by `now` (the global
+   * cycle, which never goes back) are dropped from the front; later ones are only not counted, since
+   * another evaluation of this cycle may ask about an earlier t.
+   */
+  private occupancy(ch: number, t: number, now: number): number {
     const C = this.C, B = this.B;
     let e = C.bufHead[ch];
-    while (e >= 0 && B.release[e] >= 0 && B.release[e] <= t && e !== C.bufFree[ch]) {
+    while (e >= 0 && B.release[e] >= 0 && B.release[e] <= now) {
       const n = B.next[e];
       this.bVals[e] = undefined;
       B.free(e);
@@ -250,6 +262,15 @@ export class Fabric {
     let occ = 0;
     for (; e >= 0; e = B.next[e]) if (B.release[e] < 0 || B.release[e] > t) occ += B.words[e];
     return occ;
+  }
+
+  /** Buffered streams no receive has taken (checked at the end of a run). */
+  unconsumed(): { core: number; ci: number; sender: number; instr: number }[] {
+    const out = [];
+    for (let ch = 0; ch < this.C.size; ch++) {
+      for (let e = this.C.bufFree[ch]; e >= 0; e = this.B.next[e]) out.push({ core: this.C.core[ch], ci: this.C.ci[ch], sender: this.B.sender[e], instr: this.B.instr[e] });
+    }
+    return out;
   }
 
   /** Earliest known release after t among ch's buffered entries (Infinity: none known). */
@@ -293,7 +314,7 @@ export class Fabric {
           if (R.kind[r] === RK_FORWARD) {
             const out = R.out[r];
             const och = S.chan[out];
-            if (C.sendHead[och] !== out) { this.block(h, och); return; }
+            if (C.sendHead[och] !== out) { this.block(h, och, true); return; }
             child = this.chN;
             this.pushChain(out, o + 2 * m.ramp + hops * m.hop + m.relay);
           }
@@ -302,7 +323,7 @@ export class Fabric {
         }
         if (words <= Q) {
           const extra = C.evalStamp[ch] === epoch ? C.evalWords[ch] : 0;
-          if (this.occupancy(ch, st) + extra + words <= Q) {
+          if (this.occupancy(ch, st, now) + extra + words <= Q) {
             if (r >= 0) R.claim[r] = epoch;
             C.evalStamp[ch] = epoch;
             C.evalWords[ch] = extra + words;
@@ -498,7 +519,7 @@ export class Fabric {
         if (S.kind[next] === SK_SEND) this.arm(next, S.post[next] > now ? S.post[next] : now);
         else if (S.indep[next]) this.arm(next, S.ready[next] > now ? S.ready[next] : now);
       }
-      this.wake(ch, now);
+      this.wake(ch, now, true);
     }
   }
 
@@ -538,4 +559,3 @@ export class Fabric {
   }
 }
 
-export { S_HEAD, SK_FORWARD, SK_SEND };

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { add, and, eq, gt, I, InstrRef, lt, mod, mul, ProgramBuilder, select, sub, W, X } from '../ir/program-builder.js';
 import type { Expr, Program } from '../ir/program.js';
-import { emulate } from '../runtime/emulate.js';
+import { emulate, loadProgram } from '../runtime/emulate.js';
 import type { RunResult } from '../runtime/result.js';
 import { ALPHA, BETA, ISSUE, LOOP, POST, RAMP, ramp, testTarget } from './emulator-fixtures.js';
 
@@ -264,6 +264,61 @@ describe('eager small messages vs rendezvous', () => {
   });
 });
 
+describe('colour buffers: back-pressure and buffered forwards', () => {
+  it('a second eager stream waits until the receive that drains the buffer completes', () => {
+    const n = 6, F = 50, G = 10; // two 6-word messages, 8 words of buffering
+    const b = new ProgramBuilder('pressure', testTarget(2, 1, { queueWords: 8 }));
+    const r = b.region('row', { x: 0, y: 0, width: 2, height: 1 });
+    const a = r.buffer('a', 'f32', n), c = r.buffer('c', 'f32', n), c2 = r.buffer('c2', 'f32', n), f = r.buffer('f', 'f32', F);
+    r.send(a, n, 1, { guard: eq(X, 0) });
+    r.send(a, n, 1, { guard: eq(X, 0) });
+    r.fill(f, F, 0, { guard: eq(X, 1) });
+    r.recv(c, n, 1, { guard: eq(X, 1) });
+    r.fill(f, G, 0, { guard: eq(X, 1) });
+    r.recv(c2, n, 1, { guard: eq(X, 1) });
+    r.wait();
+    r.route({ colour: 1, input: 'ramp', outputs: 'east', guard: eq(X, 0) });
+    r.route({ colour: 1, input: 'west', outputs: 'ramp', guard: eq(X, 1) });
+    const res = emulate(b.build(), { trace: { cores: 2 } });
+    // The first stream is buffered at once; the first receive takes it and completes n later, which
+    // releases the buffer: the second stream starts then, eagerly again (its receive comes later).
+    const firstRecv = ISSUE + F + POST;
+    const released = firstRecv + n;
+    expect(lastEnd(res, 0, 'wait')).toBe(released + n);
+    const secondRecv = firstRecv + ISSUE + G + POST;
+    expect(secondRecv).toBeGreaterThan(released + 2 * RAMP + ALPHA);
+    expect(res.totalCycles).toBe(secondRecv + n);
+    // Without buffering both streams wait for their receives.
+    const rdv = emulate({ ...b.build(), target: testTarget(2, 1) });
+    expect(rdv.totalCycles).toBe(secondRecv + 2 * RAMP + ALPHA + n);
+  });
+
+  it('a forward posted after its input was buffered relays it on its own, β after it is posted', () => {
+    const n = 4, F = 40;
+    const b = new ProgramBuilder('bufwd', testTarget(3, 1, { queueWords: 8 }));
+    const r = b.region('row', { x: 0, y: 0, width: 3, height: 1 });
+    const v = r.buffer('v', 'f32', n), f = r.buffer('f', 'f32', F);
+    r.send(v, n, 1, { guard: eq(X, 0) });
+    r.fill(f, F, 0, { guard: eq(X, 1) });
+    r.forward(v, n, 1, 2, { guard: eq(X, 1), combine: 'add' });
+    r.recv(v, n, 2, { guard: eq(X, 2), combine: 'add' });
+    r.wait();
+    r.route({ colour: 1, input: 'ramp', outputs: 'east', guard: eq(X, 0) });
+    r.route({ colour: 1, input: 'west', outputs: 'ramp', guard: eq(X, 1) });
+    r.route({ colour: 2, input: 'ramp', outputs: 'east', guard: eq(X, 1) });
+    r.route({ colour: 2, input: 'west', outputs: 'ramp', guard: eq(X, 2) });
+    rowInput(b, v, 3, n);
+    b.output('out', 'f32', [3, n], { buffer: v, tile: [1, n], at: [X, 0] });
+    const input = ramp(3 * n, 4);
+    const res = emulate(b.build(), { mode: 'functional', inputs: new Map([['in', input]]), trace: { cores: 3 } });
+    const fwdPosted = ISSUE + F + POST; // later than the buffered words' arrival, POST + 2·ramp + α
+    expect(lastEnd(res, 0, 'wait')).toBe(POST + n);
+    expect(lastEnd(res, 1, 'wait')).toBe(fwdPosted + BETA + n);
+    expect(res.totalCycles).toBe(fwdPosted + BETA + 2 * RAMP + ALPHA + n);
+    expect(Array.from(res.outputs![0].data.subarray(2 * n))).toEqual(rowSum(input, [0, 1, 2], n));
+  });
+});
+
 describe('determinism and prediction check', () => {
   /** Two cores exchange n words three times (colour 1 east, 2 west), then fill; optional predictions. */
   const n = 10;
@@ -298,6 +353,10 @@ describe('determinism and prediction check', () => {
     const first = emulate(p, { trace: { cores: 2, bucketCycles: 7 } });
     expect(first.totalCycles).toBe(total);
     expect(emulate(p, { trace: { cores: 2, bucketCycles: 7 } })).toEqual(first);
+    // A loaded program is reusable: its runs equal the direct ones.
+    const lp = loadProgram(p);
+    expect(emulate(lp, { trace: { cores: 2, bucketCycles: 7 } })).toEqual(first);
+    expect(emulate(lp, { trace: { cores: 2, bucketCycles: 7 } })).toEqual(first);
   });
 
   it('matches right predictions: every execution on every core and iteration is checked', () => {
@@ -315,5 +374,79 @@ describe('determinism and prediction check', () => {
     const off = emulate(build(recvAt, fillAt, total + 1));
     expect(off.prediction).toMatchObject({ matched: false, predictedTotal: total + 1 });
     expect(off.prediction.firstDivergence).toBeUndefined();
+  });
+});
+
+describe('statistics', () => {
+  it('per-loc cycles, shares, utilization, SRAM histogram and energy follow their definitions', () => {
+    const n = 40;
+    const t = testTarget(3, 1);
+    const b = new ProgramBuilder('stats', t);
+    const r = b.region('row', { x: 0, y: 0, width: 3, height: 1 });
+    const a = r.buffer('a', 'f32', n), c = r.buffer('c', 'f32', n);
+    r.buffer('pad', 'f32', 5000); // 20,000 + 320 bytes: bucket 4 of 48 KB
+    r.fill(a, n, 1, { loc: 'init' });
+    r.unary('exp', c, a, n, { loc: 'act', guard: eq(X, 0) });
+    r.send(c, n, 1, { loc: 'xfer', guard: eq(X, 0) });
+    r.recv(c, n, 1, { loc: 'xfer', guard: eq(X, 1) });
+    r.wait({ loc: 'xfer' });
+    r.route({ colour: 1, input: 'ramp', outputs: 'east', guard: eq(X, 0) });
+    r.route({ colour: 1, input: 'west', outputs: 'ramp', guard: eq(X, 1) });
+    const res = emulate(b.build());
+    const fill = ISSUE + n; // W = 1
+    const exp = ISSUE + Math.max(4 * n, Math.ceil(n / 2), n); // c_fn 4, L = 1, R = 2
+    const start = fill + exp + POST; // core 0's stream starts when its send is posted (core 1's recv is earlier)
+    const total = start + 2 * RAMP + ALPHA + n;
+    expect(res.totalCycles).toBe(total);
+    expect(res.locs).toEqual([
+      { loc: 'act', cycles: exp, count: 1 },
+      // core 0: send + wait until its last word leaves; core 1: recv + wait until the last word arrives; core 2: wait
+      { loc: 'xfer', cycles: POST + n + (total - fill) + ISSUE, count: 5 },
+      { loc: 'init', cycles: 3 * fill, count: 3 },
+    ].sort((p, q) => q.cycles - p.cycles));
+    const busy = [fill + exp + POST + n, total, fill + ISSUE];
+    const compute = 3 * fill + exp;
+    const all = 3 * total;
+    expect(res.regions[0]).toEqual({ name: 'row', cores: 3, finishCycle: total, computeCycles: compute, commCycles: busy[0] + busy[1] + busy[2] - compute, idleCycles: all - busy[0] - busy[1] - busy[2] });
+    expect(res.share.compute).toBeCloseTo(compute / all, 12);
+    expect(res.share.compute + res.share.communication + res.share.idle).toBeCloseTo(1, 12);
+    expect(res.coreUtilization).toBeCloseTo((busy[0] + busy[1] + busy[2]) / all, 12);
+    expect(res.sram).toEqual({ maxBytes: 2 * 4 * n + 20_000, maxCore: { x: 0, y: 0 }, capacityBytes: 48 * 1024, histogram: [0, 0, 0, 0, 3, 0, 0, 0, 0, 0] });
+    const p = t.power;
+    expect(res.energy.computeJoules).toBeCloseTo((busy[0] + busy[1] + busy[2]) * p.coreActiveWatts / t.clockHz, 20);
+    expect(res.energy.idleJoules).toBeCloseTo((all - busy[0] - busy[1] - busy[2]) * p.coreIdleWatts / t.clockHz, 20);
+    expect(res.energy.fabricJoules).toBeCloseTo(n * p.joulesPerWordHop, 20);
+    expect(res.links.utilization).toBeCloseTo(n / (2 * 2 * 1 * total), 12); // 4 directed links on a 3×1 row
+  });
+
+  it('traces every instruction of the sampled cores, loops and blocked waits included', () => {
+    const b = new ProgramBuilder('trace', testTarget(2, 1));
+    const r = b.region('pair', { x: 0, y: 0, width: 2, height: 1 });
+    const a = r.buffer('a', 'f32', 8);
+    r.loop(2, (body) => {
+      body.send(a, 8, 1, { guard: eq(X, 0) });
+      body.recv(a, 8, 1, { guard: eq(X, 1) });
+      body.wait();
+    }, { loc: 'L' });
+    r.route({ colour: 1, input: 'ramp', outputs: 'east', guard: eq(X, 0) });
+    r.route({ colour: 1, input: 'west', outputs: 'ramp', guard: eq(X, 1) });
+    const res = emulate(b.build(), { trace: { cores: 1, bucketCycles: 10 } });
+    expect(res.trace!.sampledCores).toEqual([{ x: 0, y: 0 }]);
+    // Iteration 1: both post at ISSUE + LOOP + POST, the stream starts then; core 1's wait ends at d1.
+    const s1 = ISSUE + LOOP + POST;
+    const d1 = s1 + 2 * RAMP + ALPHA + 8;
+    // Iteration 2: core 0 posts earlier than core 1 (whose wait ended later), so the stream starts at s2.
+    const send2 = s1 + 8 + LOOP;
+    const s2 = d1 + LOOP + POST;
+    expect(res.trace!.spans.map((s) => [s.op, s.start, s.end])).toEqual([
+      ['loop', 0, s2 + 8],
+      ['send', ISSUE + LOOP, s1],
+      ['wait', s1, s1 + 8],
+      ['send', send2, send2 + POST],
+      ['wait', send2 + POST, s2 + 8],
+    ]);
+    expect(res.trace!.linkLoad.reduce((s, l) => s + l.words, 0)).toBe(16);
+    expect(res.trace!.linkLoad[0]).toEqual({ cycle: 0, words: 10 - (s1 + RAMP) });
+    expect(res.totalCycles).toBe(s2 + 2 * RAMP + ALPHA + 8);
   });
 });
