@@ -38,6 +38,13 @@ export const DIAGNOSTIC_CODES: Record<string, string> = {
   W2006: 'a dim is still symbolic where a static shape is required',
   W2007: 'evaluation input missing or of the wrong type or shape',
   W2008: 'unknown pass name in a pipeline option',
+  // placement, routing and memory (mesh IR)
+  W3001: 'mesh IR verification failed',
+  W3002: 'an op\'s inputs and outputs do not fit one core\'s SRAM',
+  W3003: 'the model does not fit the mesh',
+  W3004: 'routers run out of colours',
+  W3005: 'the memory map of a region exceeds a core\'s SRAM',
+  W3006: 'a value cannot be held in SRAM as the program format requires',
   // program files and the loader
   W5001: 'target description is invalid',
   W5002: 'program file is truncated, corrupt or not a wafer program',
@@ -59,6 +66,8 @@ export const DIAGNOSTIC_CODES: Record<string, string> = {
   W6004: 'an operand range leaves its buffer',
   W6005: 'functional run of a program without constant data, or input data missing or mis-shaped',
   W6006: 'the run ended with streams that no receive consumed',
+  W6007: 'a call writes an integer value that its i32 buffer cannot hold',
+  W6008: 'a call\'s op fails, or its results disagree with the declared outputs',
 };
 
 /** An error carrying one or more diagnostics. The CLI prints them and exits 1. */

@@ -10,6 +10,9 @@
  *   by the InstrRef its emitter returns (for live ranges and predictions), whose `id` is known after
  *   build();
  * - loops take a callback that receives the body builder and the loop's counter expression;
+ * - `call` takes its tensors as `buf.tensor(dtype, shape)` (or `buf.at(off).tensor(...)`), null for an
+ *   omitted one; tensor attributes are copied (and stay Tensors) at build; the program's opset is a
+ *   constructor option (default 18);
  * - tilings name a buffer (its region follows) and give the tile shape and the tile coordinates;
  * - build() returns a fresh Program and, unless told not to, runs the structural checks of the codec
  *   (so a program that builds also encodes).
@@ -26,12 +29,14 @@
  *   const p = b.build();
  */
 import { diag } from './diagnostics.js';
-import { numberToFloat16Bits } from './dtype.js';
+import { numberToFloat16Bits, type DType } from './dtype.js';
+import type { Attrs } from './graph.js';
+import { reviveAttrs } from './program-call.js';
 import { validateProgram } from './program-codec-validate.js';
 import {
-  MEM_TYPE_BYTES, PROGRAM_FORMAT_VERSION, evalExpr,
-  type BinaryFn, type Broadcast, type BufferDecl, type CombineFn, type ConstantDecl, type Expr, type ExprOp, type ExprVar, type Instr, type IoDecl,
-  type MemType, type Operand, type Port, type Program, type Rect, type ReduceFn, type Region, type RouteRule, type Tiling, type UnaryFn,
+  DEFAULT_OPSET, MEM_TYPE_BYTES, PROGRAM_FORMAT_VERSION, evalExpr, forEachInstr,
+  type BinaryFn, type Broadcast, type BufferDecl, type CallTensor, type CombineFn, type ConstantDecl, type Expr, type ExprOp, type ExprVar, type Instr,
+  type IoDecl, type MemType, type Operand, type Port, type Program, type Rect, type ReduceFn, type Region, type RouteRule, type Tiling, type UnaryFn,
 } from './program.js';
 import type { Target } from './target.js';
 
@@ -101,6 +106,10 @@ export class InstrRef {
 /** A place in a buffer: element `offset` of `buffer`. */
 export class BufferSlice {
   constructor(readonly buffer: BufferRef, readonly offset: Expr) {}
+  /** A call tensor of `dtype` and `shape` stored from this place. */
+  tensor(dtype: DType, shape: readonly number[]): CallArg {
+    return { at: this, dtype, shape };
+  }
 }
 
 /** A declared buffer of a region's memory map. */
@@ -128,10 +137,21 @@ export class BufferRef {
     this.liveRange = [from, to];
     return this;
   }
+  /** A call tensor of `dtype` and `shape` stored from element 0 of this buffer. */
+  tensor(dtype: DType, shape: readonly number[]): CallArg {
+    return { at: this, dtype, shape };
+  }
 }
 
 /** An operand: a buffer (element 0), a slice of one, or a raw {buf, offset} (buf is a buffer index). */
 export type OperandLike = BufferRef | BufferSlice | Operand;
+
+/** A tensor operand of call(): where it starts, its graph dtype and shape (`buf.tensor(dtype, shape)` makes one). */
+export interface CallArg {
+  at: OperandLike;
+  dtype: DType;
+  shape: readonly number[];
+}
 
 export interface InstrOptions {
   /** Run only where this is non-zero. */
@@ -243,6 +263,29 @@ export class BodyBuilder {
     return this.emit({ op: 'wait' }, opts);
   }
 
+  /**
+   * Runs graph op `opType` (of `opts.domain`, default '' = ai.onnx) with `attrs` on tensors in this
+   * core's SRAM: the reference semantics of ir/ops at the program's opset. null marks an omitted
+   * optional input or output. Example: `r.call('Softmax', [x.tensor('float32', [4, 8])],
+   * [y.tensor('float32', [4, 8])], { axis: { kind: 'int', value: -1 } })`.
+   */
+  call(opType: string, inputs: readonly (CallArg | null)[], outputs: readonly (CallArg | null)[], attrs: Attrs = {},
+    opts?: InstrOptions & { domain?: string }): InstrRef {
+    const tensor = (t: CallArg | null): CallTensor | null => {
+      if (t === null) return null;
+      const o = this.operand(t.at);
+      return { buf: o.buf, offset: o.offset, dtype: t.dtype, shape: [...t.shape] };
+    };
+    return this.emit({
+      op: 'call', opType, domain: opts?.domain ?? '', attrs: { ...attrs }, inputs: inputs.map(tensor), outputs: outputs.map(tensor),
+    }, opts);
+  }
+
+  /** Idles the core for exactly max(0, cycles) cycles, with no issue cost (the scheduler's padding). */
+  delay(cycles: Expr, opts?: InstrOptions): InstrRef {
+    return this.emit({ op: 'delay', cycles }, opts);
+  }
+
   /** Repeats the body `count` times; `fill` receives the body builder and the loop counter. */
   loop(count: Expr, fill: (body: BodyBuilder, i: Expr) => void, opts?: InstrOptions): InstrRef {
     if (this.depth >= 4) {
@@ -336,8 +379,18 @@ export class ProgramBuilder {
   private readonly outputs: IoDecl[] = [];
   private readonly predictions: { ref: InstrRef; start: Expr }[] = [];
   private total?: number;
+  /** The ai.onnx opset the program's call instructions follow. */
+  opset: number;
 
-  constructor(readonly name: string, readonly target: Target) {}
+  constructor(readonly name: string, readonly target: Target, opts?: { opset?: number }) {
+    this.opset = opts?.opset ?? DEFAULT_OPSET;
+  }
+
+  /** Sets the opset of the program's call instructions (default DEFAULT_OPSET, 18). */
+  setOpset(opset: number): this {
+    this.opset = opset;
+    return this;
+  }
 
   /** Adds a region running its own kernel on the cores of `rect` (mesh coordinates). */
   region(name: string, rect: Rect): RegionBuilder {
@@ -426,6 +479,7 @@ export class ProgramBuilder {
       version: PROGRAM_FORMAT_VERSION,
       name: this.name,
       target: this.target,
+      opset: this.opset,
       regions,
       routes: this.routes,
       constants: this.constants,
@@ -436,8 +490,10 @@ export class ProgramBuilder {
       if (this.total === undefined) throw diag('W5012', 'instruction predictions without a total', 'prediction', 'call predictTotal(cycles)');
       p.predicted = { totalCycles: this.total, instructions: this.predictions.map((x) => ({ instr: idOf(x.ref, 'prediction'), start: x.start })) };
     }
-    // A deep copy: the program shares nothing with the builder or with earlier builds.
+    // A deep copy: the program shares nothing with the builder or with earlier builds. Tensor
+    // attributes come out of structuredClone as plain objects, so they are made Tensors again.
     const out = structuredClone(p);
+    for (const r of out.regions) forEachInstr(r.kernel.body, (i) => { if (i.op === 'call') i.attrs = reviveAttrs(i.attrs); });
     if (opts?.validate !== false) validateProgram(out);
     return out;
   }

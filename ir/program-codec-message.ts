@@ -6,12 +6,15 @@
  * builds the in-memory objects in a fixed key order with absent optional fields left absent.
  */
 import { diag } from './diagnostics.js';
+import { dtypeFromOnnx, onnxCode, type DType } from './dtype.js';
+import type { Attr, Attrs } from './graph.js';
+import { ATTR_KINDS, tensorFromBytes, tensorToBytes } from './program-call.js';
 import { codesToExpr, exprToCodes, type Int64Like } from './program-codec-expr.js';
 import {
   AXES, BINARY_FNS, BROADCASTS, COMBINE_FNS, MAX_LOOP_DEPTH, MEM_TYPES, PORTS, REDUCE_FNS, TARGET_GROUPS, UNARY_FNS,
 } from './program-codec-validate.js';
-import type { BufferDecl, Expr, Instr, IoDecl, Operand, Program, Rect, Region, RouteRule, Tiling } from './program.js';
-import { PROGRAM_FORMAT_VERSION } from './program.js';
+import type { BufferDecl, CallTensor, Expr, Instr, IoDecl, Operand, Program, Rect, Region, RouteRule, Tiling } from './program.js';
+import { DEFAULT_OPSET, PROGRAM_FORMAT_VERSION } from './program.js';
 import type { Target } from './target.js';
 
 // ---- message shapes ---------------------------------------------------------------------------
@@ -21,6 +24,14 @@ type Opt<T> = T | null | undefined;
 
 export interface MOperand { buf: number; offset: Codes }
 export interface MRect { x: number; y: number; width: number; height: number }
+/** Only the fields that carry something are set when encoding (an omitted tensor is its flag alone). */
+export interface MCallTensor { omitted: boolean; at?: Opt<MOperand>; dtype?: number; shape?: number[] }
+export interface MTensorValue { dtype: number; shape: number[]; data: Uint8Array }
+/** When encoding, only the field of the attribute's kind is set; decoding reads defaults for the rest. */
+export interface MAttribute {
+  name: string; kind: number; i?: number; f?: number; s?: string; ints?: number[]; floats?: number[]; strings?: string[]; t?: Opt<MTensorValue>;
+}
+export interface MCall { opType: string; domain: string; attrs: MAttribute[]; inputs: MCallTensor[]; outputs: MCallTensor[] }
 export interface MBuffer { name: string; type: number; offset: number; length: number; live?: Opt<{ first: number; last: number }> }
 export interface MInstr {
   id: number;
@@ -37,6 +48,8 @@ export interface MInstr {
   wait?: Opt<Record<string, never>>;
   loop?: Opt<{ count: Codes; body: MInstr[] }>;
   swap?: Opt<{ a: number; b: number }>;
+  call?: Opt<MCall>;
+  delay?: Opt<{ cycles: Codes }>;
 }
 export interface MTiling {
   region: number; buffer: number; rows: number; cols: number; tileRows: number; tileCols: number;
@@ -49,6 +62,7 @@ export interface MIo { name: string; type: number; shape: number[]; tiling: Opt<
 export interface MProgram {
   name: string;
   target: Opt<Record<string, unknown>>;
+  opset: number;
   regions: MRegion[];
   routes: MRoute[];
   constants: MConstant[];
@@ -57,7 +71,7 @@ export interface MProgram {
   predicted?: Opt<{ totalCycles: number; instructions: { instr: number; start: Codes }[] }>;
 }
 
-const INSTR_KINDS = ['matmul', 'unary', 'binary', 'reduce', 'fill', 'send', 'recv', 'forward', 'wait', 'loop', 'swap'] as const;
+const INSTR_KINDS = ['matmul', 'unary', 'binary', 'reduce', 'fill', 'send', 'recv', 'forward', 'wait', 'loop', 'swap', 'call', 'delay'] as const;
 
 // ---- encode -----------------------------------------------------------------------------------
 
@@ -103,8 +117,40 @@ function instrToMessage(i: Instr): MInstr {
     case 'swap':
       m.swap = { a: i.a, b: i.b };
       break;
+    case 'call':
+      m.call = {
+        opType: i.opType, domain: i.domain, attrs: attrsToMessage(i.attrs),
+        inputs: i.inputs.map(callTensorToMessage), outputs: i.outputs.map(callTensorToMessage),
+      };
+      break;
+    case 'delay':
+      m.delay = { cycles: ex(i.cycles) };
+      break;
   }
   return m;
+}
+
+function callTensorToMessage(t: CallTensor | null): MCallTensor {
+  if (t === null) return { omitted: true };
+  return { omitted: false, at: { buf: t.buf, offset: ex(t.offset) }, dtype: onnxCode(t.dtype), shape: [...t.shape] };
+}
+
+/** Attributes sorted by name, so the bytes do not depend on the order they were set in. */
+function attrsToMessage(attrs: Attrs): MAttribute[] {
+  return Object.keys(attrs).sort().map((name) => {
+    const a = attrs[name];
+    const m: MAttribute = { name, kind: code(ATTR_KINDS, a.kind) };
+    switch (a.kind) {
+      case 'int': m.i = a.value; break;
+      case 'float': m.f = a.value; break;
+      case 'string': m.s = a.value; break;
+      case 'ints': m.ints = [...a.value]; break;
+      case 'floats': m.floats = [...a.value]; break;
+      case 'strings': m.strings = [...a.value]; break;
+      case 'tensor': m.t = { dtype: onnxCode(a.value.dtype), shape: [...a.value.shape], data: tensorToBytes(a.value) }; break;
+    }
+    return m;
+  });
 }
 
 function tilingToMessage(t: Tiling): MTiling {
@@ -128,6 +174,7 @@ export function programToMessage(p: Program): MProgram {
   const m: MProgram = {
     name: p.name,
     target: targetToMessage(p.target),
+    opset: p.opset,
     regions: p.regions.map((r) => ({
       name: r.name,
       rect: rect(r.rect),
@@ -263,7 +310,58 @@ class Reader {
         const i = m.swap!;
         return { ...c, op: 'swap', a: i.a, b: i.b };
       }
+      case 'call': {
+        const i = m.call!;
+        return {
+          ...c, op: 'call', opType: i.opType, domain: i.domain, attrs: this.attrs(i.attrs, where),
+          inputs: i.inputs.map((t, k) => this.callTensor(t, where, `input ${k}`)),
+          outputs: i.outputs.map((t, k) => this.callTensor(t, where, `output ${k}`)),
+        };
+      }
+      case 'delay':
+        return { ...c, op: 'delay', cycles: ex(m.delay!.cycles, 'cycles') };
     }
+  }
+
+  dtype(v: number, where: string, what: string): DType {
+    if (v === 0) this.fail(where, `missing ${what}`);
+    const d = dtypeFromOnnx(v);
+    if (d === undefined) this.fail(where, `unknown ${what} value ${v}`);
+    return d;
+  }
+
+  callTensor(t: MCallTensor, where: string, what: string): CallTensor | null {
+    if (t.omitted) return null;
+    const at = this.opnd(t.at, where, what);
+    return { buf: at.buf, offset: at.offset, dtype: this.dtype(t.dtype ?? 0, where, `${what} dtype`), shape: [...(t.shape ?? [])] };
+  }
+
+  attrs(list: MAttribute[], where: string): Attrs {
+    const out: Attrs = {};
+    for (const m of list) {
+      const w = `${where}, attribute "${m.name}"`;
+      if (Object.prototype.hasOwnProperty.call(out, m.name)) this.fail(w, `attribute "${m.name}" is given twice`);
+      let a: Attr;
+      switch (this.en(m.kind, ATTR_KINDS, w, 'attribute kind')) {
+        case 'int': a = { kind: 'int', value: m.i ?? 0 }; break;
+        case 'float': a = { kind: 'float', value: m.f ?? 0 }; break;
+        case 'string': a = { kind: 'string', value: m.s ?? '' }; break;
+        case 'ints': a = { kind: 'ints', value: [...(m.ints ?? [])] }; break;
+        case 'floats': a = { kind: 'floats', value: [...(m.floats ?? [])] }; break;
+        case 'strings': a = { kind: 'strings', value: [...(m.strings ?? [])] }; break;
+        case 'tensor': {
+          const t = this.req(m.t, w, 'tensor value');
+          // Copy: the decoded bytes alias the file buffer (tensorFromBytes copies into a fresh typed array).
+          const v = tensorFromBytes(this.dtype(t.dtype, w, 'tensor dtype'), [...t.shape], t.data);
+          if (typeof v === 'string') this.fail(w, v);
+          a = { kind: 'tensor', value: v };
+          break;
+        }
+      }
+      // A name like "__proto__" must become an own property, not the object's prototype.
+      Object.defineProperty(out, m.name, { value: a, enumerable: true, writable: true, configurable: true });
+    }
+    return out;
   }
 
   tiling(t: Opt<MTiling>, where: string): Tiling {
@@ -321,6 +419,8 @@ class Reader {
       version,
       name: m.name,
       target: this.target(m.target),
+      // 0 is an absent field: a file that does not say follows the default opset.
+      opset: m.opset === 0 ? DEFAULT_OPSET : m.opset,
       regions: m.regions.map((r, i) => this.region(r, i)),
       routes: m.routes.map((r, i) => this.route(r, i)),
       constants: m.constants.map((c) => {

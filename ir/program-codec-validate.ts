@@ -3,7 +3,10 @@
  * walks the program, independent of any machine. Indices point at things that exist, instruction ids
  * are unique, loops nest at most MAX_LOOP_DEPTH deep and expressions use only the variables in scope,
  * enum-like strings are known, sizes are finite non-negative integers below 2^31, constant data has
- * exactly rows × cols elements. Errors are W5012 (W5001 for the embedded target's figures).
+ * exactly rows × cols elements; a call's tensors have known dtypes, well-formed shapes and a buffer
+ * type their dtype may be stored in, and its attributes are well-formed (whether the op type exists
+ * is the loader's question: a file naming an op this build lacks still decodes and prints). Errors
+ * are W5012 (W5001 for the embedded target's figures).
  *
  * Both directions of the codec run it: the encoder (so no tool writes a file the decoder refuses)
  * and the decoder after conversion (so no crafted file reaches the emulator malformed). Checks that
@@ -11,8 +14,9 @@
  * mesh, tiles fit their tensor and buffer — belong to the loader (W5004–W5011, W5013).
  */
 import { diag } from './diagnostics.js';
+import { MAX_CALL_TENSORS, attrsProblem, callStorageTypes, isDType, shapeProblem } from './program-call.js';
 import { EXPR_OPS, EXPR_VARS, MAX_EXPR_DEPTH } from './program-codec-expr.js';
-import type { BufferDecl, Expr, Instr, Operand, Port, Program, Rect, Tiling } from './program.js';
+import type { BufferDecl, CallTensor, Expr, Instr, Operand, Port, Program, Rect, Tiling } from './program.js';
 import { MEM_TYPE_BYTES } from './program.js';
 import type { Target } from './target.js';
 
@@ -137,6 +141,17 @@ class Checker {
     this.expr(o.offset, loops, where, `operand ${what} offset`);
   }
 
+  callTensor(t: CallTensor, buffers: readonly BufferDecl[], loops: number, where: string, what: string): void {
+    if (typeof t !== 'object' || t === null) this.fail(where, `${what} is not a tensor or null`);
+    this.operand(t, buffers, loops, where, what);
+    if (!isDType(t.dtype)) this.fail(where, `${what} has unknown dtype '${String(t.dtype)}'`);
+    const sp = shapeProblem(t.shape);
+    if (sp) this.fail(where, `${what}: ${sp}`);
+    const b = buffers[t.buf];
+    const types = callStorageTypes(t.dtype);
+    if (!types.includes(b.type)) this.fail(where, `${what} (${t.dtype}) is in buffer ${t.buf} of type ${b.type}; ${t.dtype} is stored in ${types.join(' or ')} buffers`);
+  }
+
   buffers(list: readonly BufferDecl[], where: string): void {
     list.forEach((b, i) => {
       const w = `${where}, buffer ${i} "${b.name}"`;
@@ -222,6 +237,20 @@ class Checker {
           if (!Array.isArray(ins.body)) this.fail(where, 'loop body is not a list');
           this.body(ins.body, buffers, loops + 1, region);
           break;
+        case 'call': {
+          if (typeof ins.opType !== 'string' || ins.opType === '') this.fail(where, 'call op type is not a non-empty string');
+          if (typeof ins.domain !== 'string') this.fail(where, 'call domain is not a string');
+          const ap = attrsProblem(ins.attrs);
+          if (ap) this.fail(where, ap);
+          for (const [list, kind] of [[ins.inputs, 'input'], [ins.outputs, 'output']] as const) {
+            if (!Array.isArray(list) || list.length > MAX_CALL_TENSORS) this.fail(where, `call ${kind}s are not a list of at most ${MAX_CALL_TENSORS}`);
+            list.forEach((t, k) => { if (t !== null) this.callTensor(t, buffers, loops, where, `${kind} ${k}`); });
+          }
+          break;
+        }
+        case 'delay':
+          this.expr(ins.cycles, loops, where, 'delay cycles');
+          break;
         case 'swap': {
           for (const [v, what] of [[ins.a, 'a'], [ins.b, 'b']] as const) {
             if (!Number.isInteger(v) || v < 0 || v >= buffers.length) this.fail(where, `swap operand ${what} names buffer ${String(v)}, but the kernel has ${buffers.length} buffer(s)`);
@@ -259,6 +288,7 @@ class Checker {
   program(p: Program): void {
     if (typeof p.name !== 'string') this.fail('program', 'program name is not a string');
     this.target(p.target);
+    this.count(p.opset, 'program', 'opset', 1);
     p.regions.forEach((reg, ri) => {
       const where = `region ${ri} "${reg.name}"`;
       if (typeof reg.name !== 'string') this.fail(where, 'region name is not a string');

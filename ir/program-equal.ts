@@ -1,8 +1,9 @@
 /**
  * Structural equality of programs (and of any of their parts), as the codec's round-trip promise
  * means it: same keys with the same values, where an absent optional field and one set to undefined
- * are the same, byte arrays compare by content, NaN equals NaN, and 0 equals −0 (an expression
- * literal −0 is written as 0). programDiff names the first difference, for test messages.
+ * are the same, byte arrays and the typed arrays of tensor attributes compare by type and content,
+ * NaN equals NaN, and 0 equals −0 (an expression literal −0 is written as 0). programDiff names the
+ * first difference, for test messages.
  */
 
 /** The path of the first difference between a and b ("regions[0].kernel.body[2].guard"), or undefined. */
@@ -10,9 +11,11 @@ export function programDiff(a: unknown, b: unknown, path = ''): string | undefin
   const here = path || '(root)';
   if (typeof a === 'number' && typeof b === 'number') return a === b || (Number.isNaN(a) && Number.isNaN(b)) ? undefined : here;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return a === b ? undefined : here;
-  if (a instanceof Uint8Array || b instanceof Uint8Array) {
-    if (!(a instanceof Uint8Array && b instanceof Uint8Array) || a.length !== b.length) return here;
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return `${path}[${i}]`;
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
+    if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b) || a.constructor !== b.constructor) return here;
+    const x = a as unknown as ArrayLike<number>, y = b as unknown as ArrayLike<number>;
+    if (x.length !== y.length) return here;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i] && !(Number.isNaN(x[i]) && Number.isNaN(y[i]))) return `${path}[${i}]`;
     return undefined;
   }
   if (Array.isArray(a) || Array.isArray(b)) {

@@ -124,6 +124,36 @@ enum Port {
   PORT_RAMP = 5;
 }
 
+// Graph element types (ir/dtype.ts) of call tensors and tensor attributes. The numbers are ONNX's
+// TensorProto.DataType codes.
+enum DType {
+  DTYPE_UNSPECIFIED = 0;
+  DTYPE_FLOAT32 = 1;
+  DTYPE_UINT8 = 2;
+  DTYPE_INT8 = 3;
+  DTYPE_UINT16 = 4;
+  DTYPE_INT16 = 5;
+  DTYPE_INT32 = 6;
+  DTYPE_INT64 = 7;
+  DTYPE_BOOL = 9;
+  DTYPE_FLOAT16 = 10;
+  DTYPE_FLOAT64 = 11;
+  DTYPE_UINT32 = 12;
+  DTYPE_UINT64 = 13;
+  DTYPE_BFLOAT16 = 16;
+}
+
+enum AttrKind {
+  ATTR_UNSPECIFIED = 0;
+  ATTR_INT = 1;
+  ATTR_FLOAT = 2;
+  ATTR_STRING = 3;
+  ATTR_INTS = 4;
+  ATTR_FLOATS = 5;
+  ATTR_STRINGS = 6;
+  ATTR_TENSOR = 7;
+}
+
 message Program {
   string name = 1;
   Target target = 2;
@@ -134,6 +164,8 @@ message Program {
   repeated Io outputs = 7;
   // Absent: the program carries no prediction.
   Prediction predicted = 8;
+  // Version of the default (ai.onnx) op set whose semantics call instructions follow; 0: 18.
+  uint32 opset = 9;
 }
 
 // Every figure of ir/target.ts; doubles so that any JS number round-trips exactly.
@@ -246,6 +278,8 @@ message Instr {
     Wait wait = 18;
     Loop loop = 19;
     Swap swap = 20;
+    Call call = 21;
+    Delay delay = 22;
   }
 }
 
@@ -326,6 +360,53 @@ message Loop {
 message Swap {
   uint32 a = 1;
   uint32 b = 2;
+}
+
+// Runs one graph op (ir/ops reference semantics) on tensors in the core's SRAM.
+message Call {
+  // Op type and domain as registered in ir/ops ("" is ai.onnx).
+  string op_type = 1;
+  string domain = 2;
+  // Sorted by name; names are unique.
+  repeated Attribute attrs = 3;
+  repeated CallTensor inputs = 4;
+  repeated CallTensor outputs = 5;
+}
+
+message CallTensor {
+  // An omitted optional input or output (null in memory); the other fields are then unset.
+  bool omitted = 1;
+  // Where element 0 of the row-major tensor is.
+  Operand at = 2;
+  DType dtype = 3;
+  repeated uint32 shape = 4;
+}
+
+// A graph attribute: the value is in the field of its kind (the others are unset). Numbers are
+// doubles so that every in-memory value (an int64 attribute near 2^63 included) round-trips exactly.
+message Attribute {
+  string name = 1;
+  AttrKind kind = 2;
+  double i = 3;
+  double f = 4;
+  string s = 5;
+  repeated double ints = 6;
+  repeated double floats = 7;
+  repeated string strings = 8;
+  TensorValue t = 9;
+}
+
+// Values little-endian at the dtype's ONNX width: float16 and bfloat16 as their 16-bit patterns,
+// bool as one byte, int64 and uint64 as 64-bit integers.
+message TensorValue {
+  DType dtype = 1;
+  repeated uint32 shape = 2;
+  bytes data = 3;
+}
+
+message Delay {
+  // Expr: the core idles for max(0, cycles) cycles, with no issue cost.
+  repeated sint64 cycles = 1;
 }
 
 message RouteRule {

@@ -7,13 +7,18 @@
  * Disassembly conventions: buffers are B<index> (names in the buffer table), expressions are infix
  * with `div`/`mod`/`and`/`or` as words, comparisons as < <= > >= == !=, `c ? a : b` for select,
  * min/max as calls; a compound expression in a key=value operand is parenthesized; instruction ids
- * lead each line and loop bodies are indented.
+ * lead each line and loop bodies are indented. A call prints as
+ * `Op(B0[0]:f32[4,8], _) -> (B2[0]:f32[4,8])  name=value ...` (`_`: omitted; attributes by name;
+ * a tensor attribute as its dtype, shape and first values).
  */
+import { shortName } from './dtype.js';
+import type { Attr } from './graph.js';
 import { canonicalProgram } from './program-codec.js';
 import {
   MEM_TYPE_BYTES, bufferBytes,
-  type BufferDecl, type Expr, type Instr, type IoDecl, type Operand, type Program, type Rect, type Tiling,
+  type BufferDecl, type CallTensor, type Expr, type Instr, type IoDecl, type Operand, type Program, type Rect, type Tiling,
 } from './program.js';
+import { Tensor } from './tensor.js';
 
 // ---- expressions --------------------------------------------------------------------------------
 
@@ -79,6 +84,26 @@ const rectText = (r: Rect): string => `(${r.x},${r.y} ${r.width}x${r.height})`;
 const opnd = (o: Operand): string => `B${o.buf}[${exprToText(o.offset)}]`;
 const q = (s: string): string => JSON.stringify(s);
 
+const callTensor = (t: CallTensor | null): string => (t === null ? '_' : `${opnd(t)}:${shortName(t.dtype)}[${t.shape.join(',')}]`);
+
+/** Values shown of a tensor attribute before an ellipsis. */
+const TENSOR_SHOWN = 8;
+
+function attrText(a: Attr): string {
+  const list = (v: readonly (number | string)[], f: (x: never) => string) => `[${v.map((x) => f(x as never)).join(',')}]`;
+  switch (a.kind) {
+    case 'int': case 'float': return num(a.value);
+    case 'string': return q(a.value);
+    case 'ints': case 'floats': return list(a.value, num);
+    case 'strings': return list(a.value, q);
+    case 'tensor': {
+      const t = a.value;
+      const shown = Array.from(t.data.subarray(0, TENSOR_SHOWN), num).join(',');
+      return `${shortName(t.dtype)}[${t.shape.join(',')}]{${shown}${t.data.length > TENSOR_SHOWN ? ',…' : ''}}`;
+    }
+  }
+}
+
 function instrText(i: Instr): string {
   switch (i.op) {
     case 'matmul':
@@ -106,6 +131,13 @@ function instrText(i: Instr): string {
       return `${arg(i.count)}`;
     case 'swap':
       return `B${i.a} B${i.b}`;
+    case 'call': {
+      const op = i.domain ? `${i.domain}:${i.opType}` : i.opType;
+      const attrs = Object.keys(i.attrs).sort().map((k) => ` ${k}=${attrText(i.attrs[k])}`).join('');
+      return `${op}(${i.inputs.map(callTensor).join(', ')}) -> (${i.outputs.map(callTensor).join(', ')})${attrs ? ` ${attrs}` : ''}`;
+    }
+    case 'delay':
+      return arg(i.cycles);
   }
 }
 
@@ -163,7 +195,7 @@ function hz(v: number): string {
 export function disassemble(p: Program): string {
   const t = p.target;
   const out: string[] = [
-    `program ${q(p.name)}  (format version ${p.version})`,
+    `program ${q(p.name)}  (format version ${p.version}, opset ${p.opset})`,
     `target ${q(t.name)}  mesh ${t.width}x${t.height}  clock ${hz(t.clockHz)}  SRAM ${t.sram.bytesPerCore} B/core  colours ${t.router.colours}`,
   ];
   p.regions.forEach((r, ri) => {
@@ -206,11 +238,13 @@ export function disassemble(p: Program): string {
 
 /**
  * The program as JSON, in the canonical form decoding gives (keys in the order of ir/program.ts,
- * absent optional fields absent). Constant data is a base64 string; non-finite numbers (a fill with
- * -Infinity) are the strings "Infinity", "-Infinity", "NaN".
+ * absent optional fields absent). Constant data is a base64 string; a tensor attribute is
+ * {dtype, shape, data} with data a list of numbers; non-finite numbers (a fill with -Infinity) are
+ * the strings "Infinity", "-Infinity", "NaN".
  */
 export function programToJson(p: Program): string {
-  const replacer = (_key: string, v: unknown): unknown => {
+  const replacer = function (this: unknown, _key: string, v: unknown): unknown {
+    if (this instanceof Tensor && ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
     if (v instanceof Uint8Array) return toBase64(v);
     if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
     return v;

@@ -8,10 +8,20 @@
  * over rectangles (not per-core lists); an SRAM memory map per kernel; constants stored once with a
  * tiling rule; program inputs/outputs with the same tiling rules; and the compiler's predicted timing.
  * Program size grows with the number of distinct kernels and rules, not with the number of cores.
+ *
+ * Besides the machine's own instructions, `call` runs one graph-IR op (ir/ops, the reference
+ * semantics) on tensors in a core's SRAM — how an op without a distributed kernel runs on a single
+ * core — and `delay` idles a core for a number of cycles, which the compiler's scheduler uses to make
+ * every core of a region leave a kernel at the same cycle.
  */
+import type { DType } from './dtype.js';
+import type { Attrs } from './graph.js';
 import type { Target } from './target.js';
 
 export const PROGRAM_FORMAT_VERSION = 1;
+
+/** The ai.onnx opset `call` instructions follow when a program does not say (Program.opset). */
+export const DEFAULT_OPSET = 18;
 
 // ---- expressions ----------------------------------------------------------------------------
 
@@ -59,6 +69,18 @@ export interface Operand {
   offset: Expr;
 }
 
+/**
+ * A tensor operand of `call`: a graph tensor of `dtype` and `shape`, stored row-major, one value per
+ * buffer element, from element `offset` of buffer `buf`. Which buffer types may hold which dtypes:
+ * callStorageTypes (ir/program-call.ts).
+ */
+export interface CallTensor {
+  buf: number;
+  offset: Expr;
+  dtype: DType;
+  shape: number[];
+}
+
 // ---- instructions ---------------------------------------------------------------------------
 
 export type UnaryFn = 'copy' | 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'recip' | 'relu' | 'sigmoid' | 'tanh' | 'gelu' | 'silu' | 'square' | 'scale' | 'add_scalar';
@@ -100,6 +122,14 @@ export type Instr = InstrCommon & (
   | { op: 'loop'; count: Expr; body: Instr[] }
   /** Exchange the bindings of two buffers of equal type and length (double buffering). */
   | { op: 'swap'; a: number; b: number }
+  /**
+   * Run graph op `opType` of `domain` ('' is ai.onnx) with `attrs` on tensors in SRAM, with the
+   * reference semantics of ir/ops at the program's opset; null marks an omitted optional input or
+   * output. Cost: callCost (ir/program-cost.ts).
+   */
+  | { op: 'call'; opType: string; domain: string; attrs: Attrs; inputs: (CallTensor | null)[]; outputs: (CallTensor | null)[] }
+  /** Do nothing for exactly max(0, cycles) cycles (no issue cost): the scheduler's padding. */
+  | { op: 'delay'; cycles: Expr }
 );
 
 export type Opcode = Instr['op'];
@@ -195,6 +225,8 @@ export interface Program {
   name: string;
   /** The target the program was compiled for (the emulator runs it on exactly this machine). */
   target: Target;
+  /** Version of the default (ai.onnx) op set whose semantics `call` instructions follow (DEFAULT_OPSET when unsaid). */
+  opset: number;
   regions: Region[];
   routes: RouteRule[];
   constants: ConstantDecl[];

@@ -19,7 +19,7 @@ import { fromRawBytes, hexToBytes, parseElement, parseFloatText } from './text-t
 type Annotation = { has: false } | { has: true; type: TensorType | undefined };
 
 /** A `dense<...>` payload before its type is known. */
-type RawPayload = { pos: number; hex: [number, number] } | { pos: number; list: Token[] };
+export type RawPayload = { pos: number; hex: [number, number] } | { pos: number; list: Token[] };
 
 const INT_RE = /^-?\d+$/;
 const FLOAT_RE = /^-?(?:\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|inf)$|^nan$/;
@@ -37,9 +37,10 @@ export function parseGraph(text: string): Graph {
   }
 }
 
-class Parser {
-  private lex: Lexer;
-  private cur: Token | undefined;
+/** The graph parser; its token, type, tensor and attribute helpers are shared with the mesh IR parser (mesh-parse.ts). */
+export class Parser {
+  protected readonly lex: Lexer;
+  protected cur: Token | undefined;
   private readonly types = new Map<string, TensorType | undefined>();
   private readonly annotations = new Map<string, { ann: Annotation; pos: number }>();
 
@@ -49,46 +50,46 @@ class Parser {
 
   // ---- token helpers --------------------------------------------------------------------------
 
-  private peek(): Token {
+  protected peek(): Token {
     if (!this.cur) this.cur = this.lex.next();
     return this.cur;
   }
-  private take(): Token {
+  protected take(): Token {
     const t = this.peek();
     this.cur = undefined;
     return t;
   }
-  private is(text: string, kind: Token['kind'] = 'punct'): boolean {
+  protected is(text: string, kind: Token['kind'] = 'punct'): boolean {
     const t = this.peek();
     return t.kind === kind && t.text === text;
   }
-  private describe(t: Token): string {
+  protected describe(t: Token): string {
     if (t.kind === 'eof') return 'end of text';
     if (t.kind === 'value') return `value %${t.text}`;
     if (t.kind === 'at') return `@${t.text}`;
     if (t.kind === 'string') return `string ${JSON.stringify(t.text)}`;
     return `'${t.text.length > 30 ? t.text.slice(0, 30) + '...' : t.text}'`;
   }
-  private fail(message: string, pos: number, hint?: string): never {
+  protected fail(message: string, pos: number, hint?: string): never {
     throw this.lex.error(message, pos, hint);
   }
-  private expect(text: string, kind: Token['kind'] = 'punct', what = `'${text}'`): Token {
+  protected expect(text: string, kind: Token['kind'] = 'punct', what = `'${text}'`): Token {
     const t = this.take();
     if (t.kind !== kind || t.text !== text) this.fail(`expected ${what}, found ${this.describe(t)}`, t.pos);
     return t;
   }
-  private expectKind(kind: Token['kind'], what: string, hint?: string): Token {
+  protected expectKind(kind: Token['kind'], what: string, hint?: string): Token {
     const t = this.take();
     if (t.kind !== kind) this.fail(`expected ${what}, found ${this.describe(t)}`, t.pos, hint);
     return t;
   }
   /** A bare word or a quoted string (op names, domains, attribute names). */
-  private wordOrString(what: string): string {
+  protected wordOrString(what: string): string {
     const t = this.take();
     if (t.kind !== 'word' && t.kind !== 'string') this.fail(`expected ${what}, found ${this.describe(t)}`, t.pos);
     return t.text;
   }
-  private nonNegativeInt(what: string): number {
+  protected nonNegativeInt(what: string): number {
     const t = this.take();
     const v = Number(t.text);
     if (t.kind !== 'number' || !/^\d+$/.test(t.text) || !Number.isSafeInteger(v)) {
@@ -227,7 +228,7 @@ class Parser {
 
   // ---- types and tensors ----------------------------------------------------------------------
 
-  private type(): TensorType | undefined {
+  protected type(): TensorType | undefined {
     if (this.is('?')) {
       this.take();
       return undefined;
@@ -252,7 +253,7 @@ class Parser {
   }
 
   /** `dense<[e, ...]>` or `dense<hex:...>`; interpreted once the type is known. */
-  private payload(): RawPayload {
+  protected payload(): RawPayload {
     this.expect('dense', 'word', "a tensor literal 'dense<...>'");
     const open = this.expect('<');
     let raw: RawPayload;
@@ -277,7 +278,7 @@ class Parser {
     return raw;
   }
 
-  private tensor(raw: RawPayload, type: TensorType): Tensor {
+  protected tensor(raw: RawPayload, type: TensorType): Tensor {
     const shape: number[] = [];
     for (const d of type.shape) {
       if (typeof d !== 'number' || d < 0) {
@@ -313,7 +314,7 @@ class Parser {
 
   // ---- attributes -----------------------------------------------------------------------------
 
-  private attrs(): Attrs {
+  protected attrs(): Attrs {
     this.expect('{');
     const attrs: Attrs = {};
     if (!this.is('}')) {

@@ -7,7 +7,7 @@
  * print(parse(print(g))) === print(g).
  */
 import { shortName } from './dtype.js';
-import type { Attr, Graph, Node, TensorType } from './graph.js';
+import type { Attr, Attrs, Graph, Node, TensorType } from './graph.js';
 import type { Tensor } from './tensor.js';
 import { formatFloat, formatInt, formatPayload } from './text-tensor.js';
 
@@ -21,7 +21,7 @@ export function formatName(name: string): string {
   return NAME_RE.test(name) && !name.includes('//') ? name : JSON.stringify(name);
 }
 
-function formatWord(word: string): string {
+export function formatWord(word: string): string {
   return WORD_RE.test(word) ? word : JSON.stringify(word);
 }
 
@@ -67,11 +67,11 @@ export function formatAttr(a: Attr): string {
   }
 }
 
-/** `{a = 1 : int, b = "x" : string}` in name order, or '' when there are none. */
-function formatAttrs(node: Node): string {
-  const names = Object.keys(node.attrs).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+/** ` {a = 1 : int, b = "x" : string}` in name order, or '' when there are none (shared with mesh-print.ts). */
+export function formatAttrs(attrs: Attrs): string {
+  const names = Object.keys(attrs).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (names.length === 0) return '';
-  return ` {${names.map((n) => `${formatWord(n)} = ${formatAttr(node.attrs[n])}`).join(', ')}}`;
+  return ` {${names.map((n) => `${formatWord(n)} = ${formatAttr(attrs[n])}`).join(', ')}}`;
 }
 
 function formatOp(node: Node): string {
@@ -100,7 +100,7 @@ export function printGraph(g: Graph): string {
   for (const n of g.nodes) {
     const results = n.outputs.length === 0 ? '()' : n.outputs.map((o) => (o ? value(o) : '_')).join(', ');
     const args = n.inputs.map((i) => (i ? `%${formatName(i)}` : '_')).join(', ');
-    lines.push(`  ${results} = ${formatOp(n)}(${args})${formatAttrs(n)} @${formatName(n.name)}`);
+    lines.push(`  ${results} = ${formatOp(n)}(${args})${formatAttrs(n.attrs)} @${formatName(n.name)}`);
   }
   if (g.outputs.length) lines.push(`  output ${g.outputs.map((o) => `%${formatName(o)}`).join(', ')}`);
   lines.push('}');

@@ -1,6 +1,7 @@
 /**
- * Compute instructions: their cycle cost (docs/runtime-model.md, "Cost of an instruction on a
- * core") and, in functional mode, their values over a region's SRAM array.
+ * Compute instructions: their values over a region's SRAM array in functional mode. Their cycle
+ * costs (docs/runtime-model.md, "Cost of an instruction on a core") are ir/program-cost.ts, which
+ * the compiler's predictions use too; they are re-exported here for the executor.
  *
  * Values live in Float32Array SRAM images (executor-sram.ts); every store rounds to the destination
  * buffer's type: f32 by the Float32Array itself, f16 with roundFloat16, i32 toward zero (i32 values
@@ -18,31 +19,9 @@ export function roundTo(mode: number, v: number): number {
   return mode === ROUND_F32 ? v : mode === ROUND_F16 ? roundFloat16(v) : Math.trunc(v);
 }
 
-// ---- costs (cycles beyond overhead.issue) ---------------------------------------------------
+// ---- costs (cycles beyond overhead.issue): one definition, shared with the compiler ------------
 
-export function matmulCycles(m: number, k: number, n: number, acc: boolean, L: number, R: number, W: number): number {
-  const reads = m * k + k * n + (acc ? m * n : 0);
-  return Math.max(Math.ceil((m * k * n) / L), Math.ceil(reads / R), Math.ceil((m * n) / W));
-}
-
-export function unaryCycles(n: number, cfn: number, L: number, R: number, W: number): number {
-  return Math.max(Math.ceil((n * cfn) / L), Math.ceil(n / R), Math.ceil(n / W));
-}
-
-export function binaryCycles(rows: number, cols: number, bSize: number, broadcast: boolean, L: number, R: number, W: number): number {
-  const rc = rows * cols;
-  const reads = broadcast ? rc + bSize : 2 * rc;
-  return Math.max(Math.ceil(rc / L), Math.ceil(reads / R), Math.ceil(rc / W));
-}
-
-export function reduceCycles(rows: number, cols: number, out: number, L: number, R: number, W: number): number {
-  const rc = rows * cols;
-  return Math.max(Math.ceil(rc / L), Math.ceil(rc / R), Math.ceil(out / W));
-}
-
-export function fillCycles(n: number, W: number): number {
-  return Math.ceil(n / W);
-}
+export { binaryCycles, fillCycles, matmulCycles, reduceCycles, unaryCycles } from '../ir/program-cost.js';
 
 // ---- values ---------------------------------------------------------------------------------
 

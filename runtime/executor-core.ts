@@ -11,20 +11,28 @@ import { wordsFor } from '../ir/program.js';
 import {
   binaryCycles, binaryValues, fillCycles, matmulCycles, matmulValues, reduceCycles, reduceValues, roundTo, unaryCycles, unaryValues,
 } from './compute.js';
+import { MAX_CALL_TENSORS } from '../ir/program-call.js';
+import { DEFAULT_OPSET } from '../ir/program.js';
+import { executeCall } from './compute-call.js';
 import {
-  CInstr, MEM_TYPES, OP_BINARY, OP_ENDLOOP, OP_FILL, OP_FORWARD, OP_LOOP, OP_MATMUL, OP_RECV, OP_REDUCE, OP_SEND, OP_SWAP, OP_UNARY, OP_WAIT, UNARY_COST,
+  CInstr, MEM_TYPES, OP_BINARY, OP_CALL, OP_DELAY, OP_ENDLOOP, OP_FILL, OP_FORWARD, OP_LOOP, OP_MATMUL, OP_RECV, OP_REDUCE, OP_SEND, OP_SWAP, OP_UNARY,
+  OP_WAIT, UNARY_COST,
 } from './loader-kernel.js';
 import { CORE_DONE, CORE_FINISHING, CORE_WAITING, XF_FORWARD, XF_RECV, XF_SEND } from './executor-state.js';
 import type { Executor } from './executor.js';
 
 const BCAST_NONE = 0, BCAST_ROW = 1, BCAST_COL = 2;
 
-/** Scratch access list of the instruction being executed: physical buffer, offset, length, write. */
-const accBuf = new Int32Array(4);
-const accOff = new Float64Array(4);
-const accLen = new Float64Array(4);
-const accW = new Uint8Array(4);
-const accLog = new Int32Array(4);
+/** Scratch access list of the instruction being executed: physical buffer, offset, length, write (a call has the most). */
+const MAX_ACCESSES = 2 * MAX_CALL_TENSORS;
+const accBuf = new Int32Array(MAX_ACCESSES);
+const accOff = new Float64Array(MAX_ACCESSES);
+const accLen = new Float64Array(MAX_ACCESSES);
+const accW = new Uint8Array(MAX_ACCESSES);
+const accLog = new Int32Array(MAX_ACCESSES);
+/** A call's per-operand absolute SRAM index and rounding mode (functional mode). */
+const callBase = new Float64Array(MAX_ACCESSES);
+const callRound = new Uint8Array(MAX_ACCESSES);
 
 function oob(ex: Executor, c: number, ins: CInstr, logical: number, off: number, len: number, bufLen: number, name: string): DiagnosticError {
   const W = ex.m.width;
@@ -186,12 +194,24 @@ export function runCore(ex: Executor, c: number, now: number): void {
         n = 1;
         accLog[0] = ins.bufA; accOff[0] = oA; accLen[0] = ins.combine === 0 ? 0 : s1; accW[0] = 0;
         break;
+      case OP_CALL: {
+        const ops = ins.call!.operands;
+        n = ops.length;
+        for (let a = 0; a < n; a++) {
+          const o = ops[a];
+          accLog[a] = o.buf; accOff[a] = o.off(env); accLen[a] = o.n; accW[a] = o.isOutput ? 1 : 0;
+        }
+        break;
+      }
+      case OP_DELAY:
+        s1 = ins.s1(env);
+        break;
     }
     for (let a = 0; a < n; a++) {
       const lg = accLog[a];
       const len = bufLen[lg];
-      if (!(accOff[a] >= 0 && accLen[a] >= 0 && accOff[a] + accLen[a] <= len) || s1 < 0) {
-        throw oob(ex, c, ins, lg, accOff[a], accLen[a], len, ['a', 'b', 'c', 'd'][a]);
+      if (!(accOff[a] >= 0 && accLen[a] >= 0 && accOff[a] + accLen[a] <= len) || (s1 < 0 && op !== OP_DELAY)) {
+        throw oob(ex, c, ins, lg, accOff[a], accLen[a], len, op === OP_CALL ? ins.call!.operands[a].name : ['a', 'b', 'c', 'd'][a]);
       }
       accBuf[a] = bind !== null ? bind[local * nb + lg] : lg;
     }
@@ -308,6 +328,21 @@ export function runCore(ex: Executor, c: number, now: number): void {
         t += cost;
         continue;
       }
+      case OP_CALL: {
+        const cc = ins.call!;
+        cost += cc.cycles;
+        if (mem) {
+          for (let a = 0; a < n; a++) { callBase[a] = mem.base(local, accBuf[a]) + accOff[a]; callRound[a] = mem.round[accBuf[a]]; }
+          executeCall(cc, mem.mem, callBase, callRound, {
+            location: `core (${c % W},${Math.floor(c / W)}), ${ex.describeInstr(ins.ix)}`, loc: ins.loc, opset: ex.lp.program.opset ?? DEFAULT_OPSET,
+          });
+        }
+        break;
+      }
+      case OP_DELAY:
+        // Padding: no issue cycle, and idle time in the statistics (neither compute nor communication).
+        cost = s1 > 0 ? s1 : 0;
+        break;
       case OP_SWAP:
         if (bind !== null) {
           const ia = local * nb + ins.bufA, ib = local * nb + ins.bufB;
@@ -318,7 +353,7 @@ export function runCore(ex: Executor, c: number, now: number): void {
     t += cost;
     stats.instrCount[ins.ix]++;
     stats.instrCycles[ins.ix] += cost;
-    if (isComm) comm += cost; else compute += cost;
+    if (isComm) comm += cost; else if (op !== OP_DELAY) compute += cost;
     if (sampled) ex.span(c, ins, start, t);
     pc++;
   }

@@ -9,9 +9,11 @@
  * (after `swap`) live in the executor.
  */
 import type { BufferDecl, Expr, Instr, Kernel, MemType, Operand, Region } from '../ir/program.js';
-import { MEM_TYPE_BYTES } from '../ir/program.js';
+import { DEFAULT_OPSET, MEM_TYPE_BYTES } from '../ir/program.js';
+import { UNARY_FN_COST, lanesFor as lanesOf } from '../ir/program-cost.js';
 import type { Target } from '../ir/target.js';
 import type { Diagnostic } from '../ir/diagnostics.js';
+import { compileCall, type CompiledCall } from './loader-call.js';
 import { compileExpr, exprProblem, maxLoopVar, type Compiled, type ExprFn } from './loader-expr.js';
 
 export const OP_MATMUL = 0;
@@ -26,15 +28,17 @@ export const OP_WAIT = 8;
 export const OP_LOOP = 9;
 export const OP_SWAP = 10;
 export const OP_ENDLOOP = 11;
+export const OP_CALL = 12;
+export const OP_DELAY = 13;
 
 const OPCODES: Record<string, number> = {
   matmul: OP_MATMUL, unary: OP_UNARY, binary: OP_BINARY, reduce: OP_REDUCE, fill: OP_FILL, send: OP_SEND,
-  recv: OP_RECV, forward: OP_FORWARD, wait: OP_WAIT, loop: OP_LOOP, swap: OP_SWAP,
+  recv: OP_RECV, forward: OP_FORWARD, wait: OP_WAIT, loop: OP_LOOP, swap: OP_SWAP, call: OP_CALL, delay: OP_DELAY,
 };
 
 export const UNARY_FNS = ['copy', 'neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'recip', 'relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'square', 'scale', 'add_scalar'] as const;
 /** c_fn of docs/runtime-model.md per unary function, in UNARY_FNS order. */
-export const UNARY_COST = [1, 1, 1, 4, 4, 4, 4, 4, 1, 4, 4, 8, 8, 1, 1, 1];
+export const UNARY_COST = UNARY_FNS.map((f) => UNARY_FN_COST[f]);
 export const BINARY_FNS = ['add', 'sub', 'mul', 'div', 'max', 'min'] as const;
 export const BCASTS = ['none', 'row', 'col', 'scalar'] as const;
 export const COMBINES = ['none', 'add', 'max'] as const;
@@ -85,6 +89,8 @@ export class CInstr {
   lanes = 1;
   /** Element type carried by a send / recv / forward. */
   memType: MemType = 'f32';
+  /** call: the compiled op and tensors. */
+  call: CompiledCall | null = null;
 }
 
 export interface CompiledKernel {
@@ -119,7 +125,9 @@ const where = (r: Region, ins?: { id: number; loc: string }) =>
   ins ? `region ${r.name}, instruction #${ins.id} (${ins.loc})` : `region ${r.name}`;
 
 /** Checks and compiles a region's kernel; problems go to `out` (compiled code is then unusable). */
-export function compileKernel(region: Region, target: Target, predictions: Map<number, Expr>, seenIds: Set<number>, out: Diagnostic[]): CompiledKernel | undefined {
+export function compileKernel(
+  region: Region, target: Target, predictions: Map<number, Expr>, seenIds: Set<number>, out: Diagnostic[], opset = DEFAULT_OPSET,
+): CompiledKernel | undefined {
   const k: Kernel | undefined = region.kernel;
   const startErrors = out.length;
   if (!k || !Array.isArray(k.buffers) || !Array.isArray(k.body)) {
@@ -152,11 +160,8 @@ export function compileKernel(region: Region, target: Target, predictions: Map<n
     return [o.buf, expr(ins, `${name}.offset`, o.offset, depth).fn];
   };
   const lanesFor = (inputs: number[], output: number): number => {
-    const ty = (b: number) => (b >= 0 && b < bufs.length ? bufs[b].type : 'f32');
-    const allIn16 = inputs.every((b) => ty(b) === 'f16');
-    const f = target.flopsPerCycle;
-    const flops = allIn16 && ty(output) === 'f16' ? f.float16 : allIn16 && ty(output) === 'f32' ? f.float16Acc32 : f.float32;
-    return flops / 2;
+    const ty = (b: number): MemType => (b >= 0 && b < bufs.length ? bufs[b].type : 'f32');
+    return lanesOf(target, inputs.map(ty), ty(output));
   };
 
   const walk = (body: Instr[], depth: number, loops: CInstr[]) => {
@@ -265,6 +270,14 @@ export function compileKernel(region: Region, target: Target, predictions: Map<n
           break;
         }
         case 'wait':
+          break;
+        case 'call': {
+          const cc = compileCall(ins, bufs, target, opset, (name, e) => expr(ins, name, e, depth), (msg) => bad(ins, msg));
+          if (cc) c.call = cc;
+          break;
+        }
+        case 'delay':
+          c.s1 = expr(ins, 'cycles', ins.cycles, depth).fn;
           break;
         case 'swap': {
           hasSwap = true;

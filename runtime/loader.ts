@@ -9,7 +9,7 @@
  * W5006), tilings (W5011), and, when kernels and rules are sound, streams (W5009, W5010).
  */
 import { DiagnosticError, type Diagnostic } from '../ir/diagnostics.js';
-import { PROGRAM_FORMAT_VERSION, type Expr, type Program, type Region } from '../ir/program.js';
+import { DEFAULT_OPSET, PROGRAM_FORMAT_VERSION, type Expr, type Program, type Region } from '../ir/program.js';
 import { checkTiling, type TileSpec } from './loader-tiling.js';
 import { CInstr, compileKernel, OP_ENDLOOP, type CompiledKernel } from './loader-kernel.js';
 import { buildMachine, targetProblems, type Machine } from './machine.js';
@@ -123,6 +123,9 @@ export function loadProgram(program: Program): LoadedProgram {
   const m = buildMachine(program.target);
   const routes = program.routes;
   const soundRegions = checkRegions(program, m, out);
+  // Programs built in memory by older code may lack the field; files always have it (the decoder defaults it).
+  const opset = program.opset ?? DEFAULT_OPSET;
+  if (!Number.isInteger(opset) || opset < 1) out.push({ code: 'W5012', message: `program opset ${String(opset)} is not a positive integer`, location: `program ${String(program.name)}` });
 
   const predictions = new Map<number, Expr>();
   for (const p of program.predicted?.instructions ?? []) predictions.set(p.instr, p.start);
@@ -131,7 +134,7 @@ export function loadProgram(program: Program): LoadedProgram {
   let kernelsOk = true;
   program.regions.forEach((region, index) => {
     const ds: Diagnostic[] = [];
-    const kernel = region?.kernel ? compileKernel(region, m.target, predictions, seen, ds) : undefined;
+    const kernel = region?.kernel ? compileKernel(region, m.target, predictions, seen, ds, opset) : undefined;
     if (!region?.kernel) ds.push({ code: 'W5012', message: `region ${String(region?.name)} has no kernel`, location: `region ${String(region?.name)}` });
     out.addAll(ds);
     if (!kernel) { kernelsOk = false; return; }

@@ -1,6 +1,6 @@
 /**
  * Seeded fuzzing of the loader and executor on in-memory programs (the decoder's own fuzzing is in
- * fuzz-program.test.ts): random edits of numbers, ports, colours, guards and counts in a valid
+ * fuzz-program.test.ts): random edits of numbers, ports, colours, guards, counts, call tensors and attributes in a valid
  * program must give either a run or a DiagnosticError (W5xxx/W6xxx) — never another exception, a
  * hang or an allocation the target does not bound.
  */
@@ -16,7 +16,7 @@ function seedProgram(): Program {
   const P = 4, n = 8;
   const b = new ProgramBuilder('fuzz', testTarget(P, 2, { queueWords: 4 }));
   const r = b.region('row', { x: 0, y: 0, width: P, height: 1 });
-  const a = r.buffer('a', 'f32', n), c = r.buffer('c', 'f32', n), d = r.buffer('d', 'f32', n);
+  const a = r.buffer('a', 'f32', n), c = r.buffer('c', 'f32', n), d = r.buffer('d', 'f32', n), ids = r.buffer('ids', 'i32', 2);
   r.loop(3, (body, i) => {
     body.send(a, n, 1, { guard: lt(X, sub(W, 1)) });
     body.recv(c, n, 1, { guard: gt(X, 0), combine: 'add' });
@@ -26,7 +26,10 @@ function seedProgram(): Program {
     body.wait();
     body.matmul(a, c, d, 1, 1, 1, { accumulate: true, guard: eq(mod(i, 2), 0) });
     body.swap(c, d);
+    body.delay(sub(3, X));
   });
+  r.call('Softmax', [a.tensor('float32', [2, 4])], [c.tensor('float32', [2, 4])], { axis: { kind: 'int', value: -1 } });
+  r.call('Gather', [c.tensor('float32', [n]), ids.tensor('int64', [2])], [d.at(X).tensor('float32', [2])], { axis: { kind: 'int', value: 0 } });
   r.route({ colour: 1, input: 'ramp', outputs: 'east', guard: lt(X, sub(W, 1)) });
   r.route({ colour: 1, input: 'west', outputs: 'ramp', guard: gt(X, 0) });
   r.route({ colour: 2, input: 'ramp', outputs: 'east', guard: lt(X, 2) });

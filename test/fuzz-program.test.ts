@@ -14,6 +14,7 @@ import { disassemble } from '../ir/program-text.js';
 import type { Program } from '../ir/program.js';
 import { mulberry32 } from '../ir/random.js';
 import { resolveTarget } from '../ir/target-presets.js';
+import { Tensor } from '../ir/tensor.js';
 
 function shiftProgram(): Program {
   const b = new ProgramBuilder('shift', resolveTarget('mesh:8x1'));
@@ -23,6 +24,13 @@ function shiftProgram(): Program {
   const s = r.send(a, 64, 1, { guard: lt(X, sub(W, 1)), loc: 'Shift' });
   r.recv(c, 64, 1, { guard: gt(X, 0), combine: 'add' });
   r.wait();
+  const ids = r.buffer('ids', 'i32', 2);
+  r.call('Gather', [c.tensor('float32', [8, 8]), ids.tensor('int64', [2])], [a.at(X).tensor('float32', [2, 8])], {
+    axis: { kind: 'int', value: 0 }, note: { kind: 'strings', value: ['x', 'yz'] }, w: { kind: 'floats', value: [0.5, -1] },
+    t: { kind: 'tensor', value: Tensor.from('int64', [3], [-1, 0, 2 ** 40]) },
+  });
+  r.call('LayerNormalization', [c.tensor('float32', [8, 8]), null, a.at(8).tensor('float16', [8])], [c.tensor('float32', [8, 8]), null], {}, { domain: '' });
+  r.delay(sub(W, X));
   r.route({ colour: 1, input: 'ramp', outputs: 'east', guard: lt(X, sub(W, 1)) });
   r.route({ colour: 1, input: 'west', outputs: 'ramp', guard: gt(X, 0) });
   b.input('x', 'f32', [8, 64], { buffer: a, tile: [1, 64], at: [X, 0] });

@@ -20,6 +20,7 @@ import { disassemble, exprToText, programToJson } from '../ir/program-text.js';
 import { PROGRAM_FORMAT_VERSION, forEachInstr, type Program } from '../ir/program.js';
 import { resolveTarget } from '../ir/target-presets.js';
 import type { Target } from '../ir/target.js';
+import { Tensor } from '../ir/tensor.js';
 
 /** Every instruction kind, every optional field present somewhere and absent somewhere, 2 regions, loops 4 deep. */
 function kitchenSink(): Program {
@@ -62,6 +63,15 @@ function kitchenSink(): Program {
   B2.live(out, last);
   const s = b.region('vec', { x: 4, y: 0, width: 8, height: 1 });
   const x = s.buffer('x', 'f32', 16);
+  const ids = s.buffer('ids', 'i32', 4);
+  s.call('Gather', [x.tensor('float32', [4, 4]), ids.at(mul(X, 0)).tensor('int64', [2])], [x.at(8).tensor('float32', [2, 4])],
+    { axis: { kind: 'int', value: 0 } }, { loc: 'Gather_2', guard: lt(X, 4) });
+  s.call('Custom', [null, x.tensor('float16', [2])], [null, x.tensor('float32', [2])], {
+    i: { kind: 'int', value: -9223372036854775808 }, f: { kind: 'float', value: -0 }, s: { kind: 'string', value: 'héllo' },
+    is: { kind: 'ints', value: [] }, fs: { kind: 'floats', value: [NaN, Infinity, 0.1] }, ss: { kind: 'strings', value: ['', 'a'] },
+    t: { kind: 'tensor', value: Tensor.from('bfloat16', [2, 1], [1.5, -3]) },
+  }, { domain: 'com.example' });
+  s.delay(sub(100, mul(X, 3)));
   s.send(x, 16, 9);
   s.recv(x, 16, 9, { guard: gt(X, 0) });
   s.route({ colour: 9, input: 'ramp', outputs: ['east', 'ramp'], guard: lt(X, sub(W, 1)) });
@@ -178,7 +188,8 @@ describe('round trip', () => {
       if (i.op === 'loop') walk(i.body, d + 1);
     });
     walk(kitchenSink().regions[0].kernel.body, 0);
-    expect([...ops].sort()).toEqual(['binary', 'fill', 'forward', 'loop', 'matmul', 'recv', 'reduce', 'send', 'swap', 'unary', 'wait']);
+    walk(kitchenSink().regions[1].kernel.body, 0);
+    expect([...ops].sort()).toEqual(['binary', 'call', 'delay', 'fill', 'forward', 'loop', 'matmul', 'recv', 'reduce', 'send', 'swap', 'unary', 'wait']);
     expect(deepest).toBe(4);
   });
 
@@ -347,7 +358,7 @@ describe('encode refuses malformed programs', () => {
 
 describe('disassembly', () => {
   it('prints the golden listing of a small program', () => {
-    expect(disassemble(decodeProgram(encodeProgram(shift())))).toBe(`program "shift"  (format version 1)
+    expect(disassemble(decodeProgram(encodeProgram(shift())))).toBe(`program "shift"  (format version 1, opset 18)
 target "tiny"  mesh 4x1  clock 1 GHz  SRAM 4096 B/core  colours 8
 
 region 0 "row"  rect (0,0 4x1)  SRAM 512 B
@@ -400,7 +411,7 @@ predicted
     const parsed = JSON.parse(json);
     expect(parsed.constants[0].data).toBe(Buffer.from(p.constants[0].data!).toString('base64'));
     expect(parsed.regions[0].kernel.body[5].scalar).toBe('-Infinity');
-    expect(Object.keys(parsed)).toEqual(['version', 'name', 'target', 'regions', 'routes', 'constants', 'inputs', 'outputs', 'predicted']);
+    expect(Object.keys(parsed)).toEqual(['version', 'name', 'target', 'opset', 'regions', 'routes', 'constants', 'inputs', 'outputs', 'predicted']);
   });
 });
 

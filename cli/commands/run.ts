@@ -5,8 +5,12 @@
  * outputs are compared with them. The wall time of the run goes to stderr only, so stdout and the
  * written files are identical from run to run.
  *
- * Exit status 1: an output differs from DIR's output_N.pb, or --check is given and the measured
- * timing diverges from the program's prediction.
+ * With --check, the computed outputs are also compared with the reference evaluation of the graph
+ * the program embeds (`source`, written by `wafer compile`), and the measured timing with the
+ * prediction.
+ *
+ * Exit status 1: an output differs from DIR's output_N.pb, or --check is given and an output differs
+ * from the reference or the measured timing diverges from the program's prediction.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +18,8 @@ import { diag } from '../../ir/diagnostics.js';
 import { decodeProgram } from '../../ir/program-codec.js';
 import type { IoDecl, Program } from '../../ir/program.js';
 import { Tensor } from '../../ir/tensor.js';
+import { evaluateGraph } from '../../ir/evaluate.js';
+import { parseGraph } from '../../ir/text.js';
 import { readTensorProto } from '../../compiler/frontend/onnx/index.js';
 import { DEFAULT_TRACE_CORES, emulate } from '../../runtime/emulate.js';
 import { formatReport, reportJson } from '../../runtime/report.js';
@@ -168,6 +174,36 @@ function writeOut(path: string, text: string, what: string): void {
   }
 }
 
+/**
+ * With --check and a program that embeds its source graph: evaluates that graph with the reference
+ * semantics on the same inputs and compares every computed output with it (float tolerance rtol 1e-3,
+ * atol 1e-4; integers exactly). Returns printed lines and the failures.
+ */
+function compareWithSource(program: Program, inputs: Map<string, Float32Array>, outputs: readonly OutputTensor[] | undefined): { lines: string[]; failures: number } {
+  const source = (program as Program & { source?: string }).source;
+  if (!source) return { lines: ['reference: the program embeds no source graph (not compared)'], failures: 0 };
+  if (!outputs) return { lines: ['reference: not compared in a timing-only run'], failures: 0 };
+  const graph = parseGraph(source);
+  const given = new Map<string, Tensor>();
+  for (const name of graph.inputs) {
+    const t = graph.types.get(name);
+    const data = inputs.get(name);
+    if (!data) continue; // an input with a default value keeps it
+    given.set(name, Tensor.from(t?.dtype ?? 'float32', (t?.shape ?? [data.length]) as number[], data));
+  }
+  const ref = evaluateGraph(graph, given);
+  const lines = ['reference (the embedded source graph, evaluated by wafer\'s reference semantics)'];
+  let failures = 0;
+  for (const o of outputs) {
+    const exp = ref.get(o.name);
+    if (!exp) continue;
+    const c = compareTensors(Tensor.from(exp.dtype, o.shape, o.data), exp, { rtol: 1e-3, atol: 1e-4 });
+    if (!c.ok) failures++;
+    lines.push(`  ${o.name}  ${c.ok ? 'match' : `MISMATCH: ${c.reason}`} (max abs err ${c.maxAbsError.toExponential(2)})`);
+  }
+  return { lines, failures };
+}
+
 /** True when the prediction check found a divergence (an instruction start or the total). */
 export function diverged(r: RunResult): boolean {
   const p = r.prediction;
@@ -188,11 +224,17 @@ export async function runCommand(file: string, flags: RunFlags): Promise<void> {
   let text = formatReport(r);
   const cmp = flags.inputs ? compareOutputs(flags.inputs, program, r.outputs) : { lines: [], failures: 0 };
   if (cmp.lines.length) text += '\n' + cmp.lines.join('\n') + '\n';
+  const ref = flags.check && flags.inputs ? compareWithSource(program, inputs, r.outputs) : { lines: [], failures: 0 };
+  if (ref.lines.length) text += '\n' + ref.lines.join('\n') + '\n';
+  if (flags.check) {
+    const p = r.prediction;
+    text += `\nprediction: ${diverged(r) ? 'DIVERGED' : 'measured == predicted'} (${p.checked} instruction starts checked, total predicted ${p.predictedTotal ?? 'none'}, measured ${r.totalCycles})\n`;
+  }
   process.stdout.write(text);
   if (flags.json) writeOut(flags.json, JSON.stringify(reportJson(r), null, 2) + '\n', 'JSON report');
   if (flags.trace) writeOut(flags.trace, traceJson(r, program.name), 'trace');
   const rate = ms > 0 ? ` (${fmtInt(r.events / (ms / 1000))} events/s)` : '';
   process.stderr.write(`wall time ${(ms / 1000).toFixed(3)} s${rate}\n`);
-  if (cmp.failures) throw new CliExit(1);
+  if (cmp.failures || ref.failures) throw new CliExit(1);
   if (flags.check && diverged(r)) throw new CliExit(1);
 }

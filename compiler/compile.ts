@@ -1,0 +1,102 @@
+/**
+ * The compiler's API: `compile(model, options)` takes ONNX bytes or a graph, runs the graph passes
+ * and the back end (compiler/pipeline.ts), and returns the program, the mesh IR and what the
+ * compiler has to say (notes such as the sub-region it used). Deterministic: the same model and
+ * options give a program that encodes to the same bytes.
+ *
+ * The back-end passes run like the graph passes: verified after each one (the mesh verifier, on by
+ * default), timed, and printed before/after on request through `onIr` (the mesh IR text with the
+ * pass's decisions as comments: routes, SRAM plan, schedule; the program's disassembly after emit).
+ */
+import { DiagnosticError } from '../ir/diagnostics.js';
+import type { Graph } from '../ir/graph.js';
+import type { MeshGraph } from '../ir/mesh.js';
+import { printMesh } from '../ir/mesh-text.js';
+import { verifyMesh } from '../ir/mesh-verify.js';
+import { disassemble } from '../ir/program-text.js';
+import type { Program } from '../ir/program.js';
+import type { Target } from '../ir/target.js';
+import { printGraph } from '../ir/text.js';
+import { bindDims, importOnnx } from './frontend/onnx/index.js';
+import type { ImportHost } from './host.js';
+import { checkPassIds, runPasses, type GraphPass, type PipelineOptions } from './pass-manager.js';
+import { formatSramPlan } from './passes/allocate-sram.js';
+import { formatSchedule } from './passes/schedule.js';
+import { BACKEND_PASSES, GRAPH_PASSES, type BackendOptions, type BackendState } from './pipeline.js';
+
+export interface CompileOptions extends BackendOptions, PipelineOptions {
+  target: Target;
+  /** Symbolic dims to bind (`--dim name=N`). */
+  dims?: Record<string, number>;
+  /** For ONNX bytes: the model's path (external data is read relative to it) and the file access. */
+  modelPath?: string;
+  host?: ImportHost;
+}
+
+export interface CompileResult {
+  program: Program;
+  mesh: MeshGraph;
+  /** The graph after the graph passes (the program's source). */
+  graph: Graph;
+  /** Informational notes (the sub-region used, ...). */
+  notes: string[];
+  /** Everything the passes decided, for tests and dumps. */
+  state: BackendState;
+}
+
+/** All pass ids, graph passes first (for --print-ir-* checks). */
+export const ALL_PASS_IDS: readonly string[] = [...GRAPH_PASSES.map((p) => p.id), ...BACKEND_PASSES.map((p) => p.id)];
+
+/** The printed form of the back end's state after a pass: mesh IR plus the decisions as comments. */
+export function printBackendState(s: BackendState, passId: string): string {
+  if (passId === 'emit' && s.program) return disassemble(s.program);
+  const parts: string[] = [];
+  if (s.mesh) parts.push(printMesh(s.mesh));
+  if (s.placement) parts.push(`// ${s.placement.note}`);
+  if (s.routes && s.routes.length) {
+    parts.push(s.routes.map((r) => `// route ${r.op}: colour ${r.colour}, (${r.src.x},${r.src.y}) -> ${r.dests.map((d, k) => `(${d.x},${d.y}) ${r.hops[k]} hops`).join(', ')}; ` +
+      r.rules.map((u) => `(${u.rect.x},${u.rect.y} ${u.rect.width}x${u.rect.height}) ${u.input} -> ${u.outputs.join('+')}`).join('; ')).join('\n'));
+  }
+  if (s.sram) parts.push(formatSramPlan(s.sram));
+  if (s.schedule) parts.push(formatSchedule(s.schedule));
+  return parts.join('\n') + '\n';
+}
+
+const wants = (list: string[] | undefined, id: string) => !!list && (list.includes('all') || list.includes(id));
+
+/** Runs the back-end passes on a graph that went through the graph passes. */
+export function runBackend(graph: Graph, options: CompileOptions): BackendState {
+  let s: BackendState = { graph, target: options.target, options: { dtype: options.dtype }, notes: [] };
+  const verify = options.verify ?? true;
+  const offset = GRAPH_PASSES.length;
+  BACKEND_PASSES.forEach((pass, k) => {
+    const index = offset + k;
+    if (wants(options.printBefore, pass.id)) {
+      options.onIr?.(pass.id, 'before', index, pass.id === 'select-kernels' ? printGraph(graph) : printBackendState(s, ''));
+    }
+    const t0 = performance.now();
+    s = pass.run(s);
+    options.onTime?.(pass.id, performance.now() - t0);
+    if (wants(options.printAfter, pass.id)) options.onIr?.(pass.id, 'after', index, printBackendState(s, pass.id));
+    // place moves readers and values to their cores; insert-redistribution restores "a call's values
+    // are on its core", so the verifier skips the one point in between.
+    if (verify && s.mesh && pass.id !== 'emit' && pass.id !== 'place') {
+      const problems = verifyMesh(s.mesh, { width: options.target.width, height: options.target.height });
+      if (problems.length) throw new DiagnosticError(problems.map((d) => ({ ...d, message: `after pass ${pass.id}: ${d.message}` })));
+    }
+  });
+  return s;
+}
+
+/** Compiles ONNX model bytes or a graph (imported, not yet through the graph passes) for a target. */
+export function compile(model: Uint8Array | Graph, options: CompileOptions): CompileResult {
+  const all = [...GRAPH_PASSES, ...BACKEND_PASSES] as unknown as GraphPass[];
+  checkPassIds(all, options.printBefore, '--print-ir-before');
+  checkPassIds(all, options.printAfter, '--print-ir-after');
+  let g = model instanceof Uint8Array ? importOnnx(model, { modelPath: options.modelPath, host: options.host, dims: options.dims }) : model;
+  if (options.dims && Object.keys(options.dims).length) g = bindDims(g, options.dims);
+  const graphOnly = (list?: string[]) => list?.filter((id) => id === 'all' || GRAPH_PASSES.some((p) => p.id === id));
+  const graph = runPasses(g, [...GRAPH_PASSES], { ...options, printBefore: graphOnly(options.printBefore), printAfter: graphOnly(options.printAfter) });
+  const state = runBackend(graph, options);
+  return { program: state.program!, mesh: state.mesh!, graph, notes: state.notes, state };
+}

@@ -1,0 +1,361 @@
+/**
+ * Exact timing of the allreduce kernels along one line of cores, from the rules of
+ * docs/runtime-model.md (no event simulation): the cycle every instruction of every position issues,
+ * every stream starts and every transfer completes, hence each position's finish. Every line of the
+ * region runs the same code on its own links (rows use east/west links, columns north/south), so one
+ * line's timing is the whole kernel's. Offsets are from the kernel's T0 (kernel.ts: every core starts
+ * at T0 with no transfer in flight and empty colour buffers).
+ *
+ * Notation (docs/kernels-gemv.md): I issue, C comm, post = I + C, ρ ramp, α hop, β relay, Q the colour
+ * buffer (words), w the words of a message, D = ⌈w / words-per-link-cycle⌉ its link cycles.
+ *
+ * The rules used, all from docs/runtime-model.md "Transfers":
+ * - a stream from u to a destination h hops away that starts at t delivers its first word at
+ *   a = t + 2ρ + hα; a receive posted at p completes at max(a, p) + D (rendezvous streams start only
+ *   once p ≤ t, so then it is a + D); a send completes at t + D, a forward when its outgoing stream's
+ *   last word leaves (its start + D);
+ * - a chain of forwards starts in lockstep: the stream leaving forward k starts β after the first
+ *   word reached it. A message of w > Q words needs every receive of the chain posted before the
+ *   stream feeding it starts, so the head waits: t0 = max(P0, max_k (P_k − o_{k−1})), with o_k the
+ *   chain offset of stream k. A message of w ≤ Q words is eager: it never waits for a receive; one
+ *   that meets a forward not yet posted is buffered there and relayed at max(arrival, posting) + β.
+ *   Both cases give start_k = max(arrival_{k−1}, P_k) + β for the eager recurrence;
+ * - `wait` ends at max(issue + I, latest completion); a core finishes at max(its last issue end, its
+ *   latest completion).
+ * The remaining condition — every link free when a stream wants it (streams are given links in the
+ * order they start and never back-fill) — is not assumed: `checkLinks` verifies it on the computed
+ * schedule and throws an internal error if a plan ever violates it (the plans are built so it holds).
+ */
+import { lanesFor, fillCycles, unaryCycles } from '../../ir/program-cost.js';
+import { wordsFor, type MemType } from '../../ir/program.js';
+import type { Target } from '../../ir/target.js';
+import type { TreePlan } from './allreduce-plan.js';
+
+/** The target figures the allreduce timing reads, under the names of docs/kernels-gemv.md. */
+export interface LineFigures {
+  issue: number;
+  comm: number;
+  /** issue + comm: a transfer instruction issued at t is posted at t + post. */
+  post: number;
+  loop: number;
+  ramp: number;
+  hop: number;
+  relay: number;
+  /** Colour buffer per (core, colour), words: messages of at most this many words are eager. */
+  queueWords: number;
+  /** 32-bit words a link moves per cycle. */
+  wpc: number;
+  R: number;
+  W: number;
+  /** FMA lanes of a unary op on buffers of the reduction's type. */
+  lanes: number;
+}
+
+export function lineFigures(t: Target, type: MemType): LineFigures {
+  return {
+    issue: t.overhead.issue, comm: t.overhead.comm, post: t.overhead.issue + t.overhead.comm, loop: t.overhead.loop,
+    ramp: t.link.rampLatency, hop: t.link.hopLatency, relay: t.relayCycles, queueWords: t.router.queueWords,
+    wpc: t.link.bitsPerCycle / 32, R: t.sram.readWordsPerCycle, W: t.sram.writeWordsPerCycle, lanes: lanesFor(t, [type], type),
+  };
+}
+
+/** A message of n elements: its words and link cycles. */
+export interface Message {
+  words: number;
+  D: number;
+}
+
+export function message(f: LineFigures, type: MemType, n: number): Message {
+  const words = wordsFor(type, n);
+  return { words, D: Math.ceil(words / f.wpc) };
+}
+
+/** Cost of a `copy` of n elements, issue included. */
+export function copyCost(f: LineFigures, n: number): number {
+  return f.issue + unaryCycles(n, 1, f.lanes, f.R, f.W);
+}
+
+/** Cost of a `fill` of n elements, issue included. */
+export function fillCost(f: LineFigures, n: number): number {
+  return f.issue + fillCycles(n, f.W);
+}
+
+/** Timing of one line: each position's finish offset from T0, and the latest. */
+export interface LineTiming {
+  finish: number[];
+  /** Where each position's last instruction ends (≤ finish; finish also waits for its transfers). */
+  issueEnd: number[];
+  cycles: number;
+}
+
+// ---- link bookkeeping (for the verification) ----------------------------------------------------
+
+/** Link ids along a line: 4 per position (ramp out, ramp in, the + link to p+1, the − link to p−1). */
+const RAMP_OUT = 0, RAMP_IN = 1, PLUS = 2, MINUS = 3;
+const linkId = (p: number, kind: number): number => p * 4 + kind;
+
+/**
+ * Link occupancies of the streams of a schedule: per link, the cycle the stream was given its links
+ * (the start of the head of its lockstep chain), the head's position (same-cycle starts go in core
+ * order, and along a line the core id grows with the position) and the occupied interval.
+ */
+class LinkLog {
+  readonly entries: { link: number; commit: number; head: number; from: number; to: number }[] = [];
+
+  /** A stream from u starting at t, D cycles, given links at `commit` by the chain headed at `head`. */
+  stream(f: LineFigures, u: number, dests: number[], t: number, D: number, commit: number, head: number): void {
+    const add = (link: number, s: number) => this.entries.push({ link, commit, head, from: s, to: s + D });
+    add(linkId(u, RAMP_OUT), t);
+    for (const dir of [1, -1]) {
+      const far = dests.reduce((m, d) => (Math.sign(d - u) === dir ? Math.max(m, Math.abs(d - u)) : m), 0);
+      for (let j = 0; j < far; j++) add(linkId(u + j * dir, dir === 1 ? PLUS : MINUS), t + f.ramp + j * f.hop);
+    }
+    for (const d of dests) add(linkId(d, RAMP_IN), t + f.ramp + Math.abs(d - u) * f.hop);
+  }
+
+  /**
+   * Verifies the link rule of docs/runtime-model.md on the logged schedule: on every link, a stream
+   * given the link later must not enter it before every stream given it earlier has left it (no
+   * back-filling), and one lockstep chain never uses a link twice.
+   */
+  check(what: string): void {
+    const e = [...this.entries].sort((a, b) => a.link - b.link || a.commit - b.commit || a.head - b.head || a.from - b.from);
+    let busy = -Infinity;
+    for (let i = 0; i < e.length; i++) {
+      if (i === 0 || e[i].link !== e[i - 1].link) busy = -Infinity;
+      else if (e[i].commit === e[i - 1].commit && e[i].head === e[i - 1].head) busy = Infinity;
+      if (e[i].from < busy) {
+        throw new Error(`${what}: streams would contend for link ${e[i].link >> 2}/${e[i].link & 3} at cycle ${e[i].from}; the plan breaks the timing invariant`);
+      }
+      busy = Math.max(busy, e[i].to);
+    }
+  }
+}
+
+// ---- chains of forwards ---------------------------------------------------------------------------
+
+interface ChainResult {
+  /** Start of the stream leaving member k (k = 0: the sender). */
+  start: number[];
+  /** Cycle each stream was given its links (the start of the head of its lockstep segment). */
+  commit: number[];
+  /** Index of the member heading each stream's lockstep segment. */
+  head: number[];
+  /** Completion of the root's receive. */
+  rootDone: number;
+  /** Posting cycle of the root's receive. */
+  rootPost: number;
+}
+
+/**
+ * One side of a group: members u_0 (sender) … u_{m−1} (forwarders), then the root's receive.
+ * `posts[k]` is the posting cycle of member k's send/forward (k < m) or of the root's receive (k = m),
+ * `hops[k]` the hops from member k to the next one (or the root).
+ */
+export function chainTiming(f: LineFigures, msg: Message, posts: number[], hops: number[]): ChainResult {
+  const m = hops.length;
+  const lat = (k: number) => 2 * f.ramp + hops[k] * f.hop;
+  const start = new Array<number>(m);
+  const commit = new Array<number>(m);
+  const head = new Array<number>(m).fill(0);
+  if (msg.words > f.queueWords) {
+    // Rendezvous: the chain starts once every receive is posted by the start of the stream feeding it.
+    const o = [0];
+    for (let k = 1; k < m; k++) o.push(o[k - 1] + lat(k - 1) + f.relay);
+    let t0 = posts[0];
+    for (let k = 1; k <= m; k++) t0 = Math.max(t0, posts[k] - o[k - 1]);
+    for (let k = 0; k < m; k++) { start[k] = t0 + o[k]; commit[k] = t0; }
+  } else {
+    start[0] = posts[0];
+    commit[0] = posts[0];
+    for (let k = 1; k < m; k++) {
+      start[k] = Math.max(start[k - 1] + lat(k - 1), posts[k]) + f.relay;
+      const joined = posts[k] <= start[k - 1];
+      commit[k] = joined ? commit[k - 1] : start[k];
+      head[k] = joined ? head[k - 1] : k;
+    }
+  }
+  const rootDone = Math.max(start[m - 1] + lat(m - 1), posts[m]) + msg.D;
+  return { start, commit, head, rootDone, rootPost: posts[m] };
+}
+
+/**
+ * Delays the last lockstep segment of a chain by `delta` cycles (when positive): the emulator
+ * re-evaluates a chain whose link is taken at exactly the cycle the link frees, and the whole
+ * segment moves with its head. `lastHops`: hops of the last stream, to recompute the root's receive.
+ */
+function delaySegment(f: LineFigures, msg: Message, r: ChainResult, delta: number, lastHops: number): void {
+  if (delta <= 0) return;
+  const m = r.start.length;
+  const seg = r.commit[m - 1];
+  for (let k = 0; k < m; k++) {
+    if (r.commit[k] !== seg) continue;
+    r.start[k] += delta;
+    r.commit[k] += delta;
+  }
+  r.rootDone = Math.max(r.start[m - 1] + 2 * f.ramp + lastHops * f.hop, r.rootPost) + msg.D;
+}
+
+// ---- tree plans (chain, K-tree) -------------------------------------------------------------------
+
+export interface TreeTimingOptions {
+  msg: Message;
+  broadcast: boolean;
+  /** Issue-included cost of the root's copy of its result into dst (0: no copy). */
+  rootCopy: number;
+}
+
+/** The root's receive of a chain, posted at `post`: completes at max(first arrival, post) + D. */
+function settleRoot(f: LineFigures, msg: Message, r: ChainResult, lastHops: number, post: number): void {
+  const m = r.start.length;
+  r.rootPost = post;
+  r.rootDone = Math.max(r.start[m - 1] + 2 * f.ramp + lastHops * f.hop, post) + msg.D;
+}
+
+/**
+ * Times a tree plan in the instruction order allreduce-emit.ts emits. Per level: a root receives its
+ * − side's chain (combining into src) and waits, then its + side's chain and waits — two receives
+ * combining into one buffer may not be in flight together; each member posts its send or forward.
+ * Then the global root posts the multicast and copies; every other position posts its broadcast
+ * receive.
+ *
+ * Both sides of a group end on the root's ramp (router → core). A rendezvous (w > Q) + side cannot
+ * start its last stream before the root posts its second receive, so it never meets the − side
+ * there; an eager + side can: then whichever side was given its links later (the − side on a tie:
+ * its head has the lower core id) enters the ramp after the other left it (delaySegment).
+ */
+export function treeTiming(f: LineFigures, plan: TreePlan, o: TreeTimingOptions): LineTiming {
+  const L = plan.length;
+  const clock = new Array<number>(L).fill(0);
+  const done = new Array<number>(L).fill(0);
+  const log = new LinkLog();
+  const { msg } = o;
+  const eager = msg.words <= f.queueWords;
+  for (const level of plan.levels) {
+    const memberPost = new Map<number, number>();
+    for (const g of level) for (const u of [...g.left, ...g.right]) memberPost.set(u, (clock[u] += f.post));
+    for (const g of level) {
+      const side = (members: number[], rootPost: number) => {
+        const chain = [...members, g.root];
+        const posts = members.map((u) => memberPost.get(u)!).concat(rootPost);
+        const hops = members.map((u, k) => Math.abs(chain[k + 1] - u));
+        return { members, chain, hops, r: chainTiming(f, msg, posts, hops) };
+      };
+      const lastHops = (x: ReturnType<typeof side>) => x.hops[x.hops.length - 1];
+      const left = g.left.length ? side(g.left, (clock[g.root] += f.post)) : undefined;
+      // An eager + side runs without the root's receive: time it now (its root post is settled below).
+      let right = g.right.length && eager ? side(g.right, 0) : undefined;
+      if (left && right) {
+        const lastCommit = (x: ReturnType<typeof side>) => x.r.commit[x.members.length - 1];
+        const [first, second] = lastCommit(right) < lastCommit(left) ? [right, left] : [left, right];
+        const rampIn = (x: ReturnType<typeof side>) => x.r.start[x.members.length - 1] + f.ramp + lastHops(x) * f.hop;
+        delaySegment(f, msg, second.r, rampIn(first) + msg.D - rampIn(second), lastHops(second));
+      }
+      if (left) {
+        done[g.root] = Math.max(done[g.root], left.r.rootDone);
+        clock[g.root] = Math.max(clock[g.root] + f.issue, done[g.root]);
+      }
+      if (g.right.length) {
+        const post = (clock[g.root] += f.post);
+        if (right) settleRoot(f, msg, right.r, lastHops(right), post);
+        else right = side(g.right, post);
+        done[g.root] = Math.max(done[g.root], right.r.rootDone);
+        clock[g.root] = Math.max(clock[g.root] + f.issue, done[g.root]);
+      }
+      for (const x of [left, right]) {
+        if (!x) continue;
+        x.members.forEach((u, k) => {
+          done[u] = Math.max(done[u], x.r.start[k] + msg.D);
+          log.stream(f, u, [x.chain[k + 1]], x.r.start[k], msg.D, x.r.commit[k], x.members[x.r.head[k]]);
+        });
+      }
+    }
+  }
+  const R = plan.root;
+  if (o.broadcast && L > 1) {
+    const sendPost = (clock[R] += f.post);
+    const dests: number[] = [];
+    let latest = sendPost;
+    const recvPost = new Array<number>(L).fill(0);
+    for (let p = 0; p < L; p++) {
+      if (p === R) continue;
+      recvPost[p] = clock[p] += f.post;
+      latest = Math.max(latest, recvPost[p]);
+      dests.push(p);
+    }
+    const t = msg.words > f.queueWords ? latest : sendPost;
+    for (const p of dests) done[p] = Math.max(done[p], Math.max(t + 2 * f.ramp + Math.abs(p - R) * f.hop, recvPost[p]) + msg.D);
+    done[R] = Math.max(done[R], t + msg.D);
+    log.stream(f, R, dests, t, msg.D, t, R);
+  }
+  clock[R] += o.rootCopy;
+  log.check('allreduce schedule');
+  const finish = clock.map((c, p) => Math.max(c, done[p]));
+  return { finish, issueEnd: clock, cycles: Math.max(0, ...finish) };
+}
+
+// ---- ring -----------------------------------------------------------------------------------------
+
+export interface RingTimingOptions {
+  /** The chunk message (⌈n/L⌉ elements). */
+  msg: Message;
+  /** Issue-included cost of the set-up before the first loop (copy src → work, fill of the padding). */
+  setup: number;
+  /** Issue-included cost after the second loop (copy work → dst). */
+  teardown: number;
+}
+
+/**
+ * Times the ring: reduce-scatter then allgather, each a loop of L − 1 steps of {send, recv, wait};
+ * position p sends to p + 1 (L − 1 to 0 over the wrap, L − 1 hops). The recurrence runs step by step
+ * over all positions (O(L²) arithmetic): a step's send from p starts at its posting if the receiver
+ * has posted its receive by then or the message is eager and p + 1's colour buffer has room, else at
+ * the earliest cycle one of those becomes true; links are never shared (each link carries only its
+ * sender's streams, one step after the other), so no link waits.
+ */
+export function ringTiming(f: LineFigures, L: number, o: RingTimingOptions): LineTiming {
+  const { msg } = o;
+  if (L <= 1) return { finish: [o.setup + o.teardown], issueEnd: [o.setup + o.teardown], cycles: o.setup + o.teardown };
+  const steps = 2 * (L - 1);
+  const eager = msg.words <= f.queueWords;
+  const begin = new Array<number>(L).fill(o.setup + f.issue + f.loop);
+  // Buffered entries per receiving position: release cycles of eager streams not yet consumed/released.
+  const buffered: number[][] = Array.from({ length: L }, () => []);
+  const sp = new Array<number>(L), rp = new Array<number>(L), sendDone = new Array<number>(L), recvDone = new Array<number>(L);
+  for (let k = 0; k < steps; k++) {
+    for (let p = 0; p < L; p++) {
+      sp[p] = begin[p] + f.post;
+      rp[p] = sp[p] + f.post;
+    }
+    for (let p = 0; p < L; p++) {
+      const q = (p + 1) % L;
+      const hops = q === 0 ? L - 1 : 1;
+      let t = sp[p];
+      let viaBuffer = false;
+      if (!eager) t = Math.max(t, rp[q]);
+      else if (rp[q] > t) {
+        // Eager: starts once the receive is posted or q's buffer has room for it.
+        const room = (c: number) => buffered[q].reduce((s, rel) => s + (rel > c ? msg.words : 0), 0) + msg.words <= f.queueWords;
+        let c = t;
+        while (!room(c) && c < rp[q]) c = Math.min(rp[q], ...buffered[q].filter((rel) => rel > c));
+        t = c;
+        viaBuffer = rp[q] > t;
+      }
+      sendDone[p] = t + msg.D;
+      recvDone[q] = Math.max(t + 2 * f.ramp + hops * f.hop, rp[q]) + msg.D;
+      if (viaBuffer) buffered[q].push(recvDone[q]);
+    }
+    for (let p = 0; p < L; p++) {
+      const end = Math.max(rp[p] + f.issue, sendDone[p], recvDone[p]);
+      // Between the loops: the second loop's issue; inside a loop: the next iteration's loop overhead.
+      begin[p] = k === steps - 1 ? end : k === L - 2 ? end + f.issue + f.loop : end + f.loop;
+    }
+    // Entries released before the next posting of the position that sends into them can no longer count.
+    for (let q = 0; q < L; q++) {
+      const next = begin[(q + L - 1) % L] + f.post;
+      if (buffered[q].length) buffered[q] = buffered[q].filter((rel) => rel > next);
+    }
+  }
+  const finish = begin.map((e) => e + o.teardown);
+  return { finish, issueEnd: finish, cycles: Math.max(...finish) };
+}

@@ -1,0 +1,174 @@
+/**
+ * emit — write the program. (mesh + decisions → program)
+ *
+ * One region: the used sub-rectangle, one SPMD kernel. Its memory map is allocate-sram's (arenas and
+ * I/O slots). Each schedule step becomes, in order:
+ *
+ *   call step:      call <op>(…)  if x = cx and y = cy        then   delay select(here, 0, C_s)
+ *   transfer step:  send … if sender;  recv … if receiver;  wait if either;  then delay C_s − f_s(x,y)
+ *
+ * (x, y relative to the region), so every core leaves step s at T_{s+1}. A delay of 0 on every core
+ * (a one-core region) is left out. Every instruction carries its predicted start: T_s + its offset
+ * (an expression of x, y for the delays), and the program its total. Constants go in as one
+ * constant per core and SRAM type (that core's pack, tiled into its arena at element 0, guarded to
+ * the core); inputs and outputs are tiled whole into their I/O slot on their core. Route rules come
+ * from route (programRules). The program carries the graph's opset.
+ *
+ *   before:  (mesh + plan + schedule)  step 0 @0 call relu cost 129
+ *   after:   region 0 "main" rect (0,0 1x1)   0 call Relu(B1[0] f32[8,16]) -> (B0[0] f32[8,16]) @ "relu"   (predicted start 0)
+ */
+import { DiagnosticError } from '../../ir/diagnostics.js';
+import type { MeshGraph } from '../../ir/mesh.js';
+import { ProgramBuilder, X, Y, and, eq, or, select, type BufferRef, type InstrRef, type RegionBuilder } from '../../ir/program-builder.js';
+import type { Expr, MemType, Program, Rect } from '../../ir/program.js';
+import type { Target } from '../../ir/target.js';
+import type { Tensor } from '../../ir/tensor.js';
+import { emitCallKernel, type CallSpec } from '../kernels/call.js';
+import { emitTransferKernel } from '../kernels/transfer.js';
+import type { BackendPass, BackendState, Core, Placement, Schedule, SramPlan, SramTensor, TransferRoute } from '../pipeline.js';
+import { programRules } from './route.js';
+
+/** Guard selecting one core of the region (undefined when the region has one core). */
+export function coreGuard(c: Core, region: Rect): Expr | undefined {
+  const parts: Expr[] = [];
+  if (region.width > 1) parts.push(eq(X, c.x - region.x));
+  if (region.height > 1) parts.push(eq(Y, c.y - region.y));
+  if (parts.length === 0) return undefined;
+  return parts.length === 1 ? parts[0] : and(parts[0], parts[1]);
+}
+
+/** An expression that is `value` on each listed core and `dflt` elsewhere. */
+function perCore(entries: { core: Core; value: number }[], dflt: number, region: Rect): Expr {
+  let e: Expr = dflt;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const g = coreGuard(entries[i].core, region);
+    if (g === undefined) return entries[i].value;
+    if (entries[i].value !== e) e = select(g, entries[i].value, e);
+  }
+  return e;
+}
+
+function anyCore(cores: Core[], region: Rect): Expr | undefined {
+  const gs = cores.map((c) => coreGuard(c, region));
+  if (gs.some((g) => g === undefined)) return undefined;
+  return gs.length === 1 ? gs[0] : or(gs[0]!, gs[1]!, ...(gs.slice(2) as Expr[]));
+}
+
+export interface EmitInput {
+  mesh: MeshGraph;
+  target: Target;
+  placement: Placement;
+  routes: readonly TransferRoute[];
+  sram: SramPlan;
+  schedule: Schedule;
+  outputNames: ReadonlyMap<string, string>;
+}
+
+export function emitProgram(inp: EmitInput): Program {
+  const { mesh, target, placement, sram, schedule } = inp;
+  const region = placement.region;
+  const b = new ProgramBuilder(mesh.name || 'main', target, { opset: mesh.opset });
+  const r: RegionBuilder = b.region('main', region);
+  const buffers = new Map<string, BufferRef>();
+  for (const buf of sram.buffers) buffers.set(buf.name, r.buffer(buf.name, buf.type, buf.length, { offset: buf.offset }));
+  const where = new Map<string, SramTensor>();
+  for (const t of sram.tensors) where.set(t.value, t);
+  const place = (v: string) => {
+    const t = where.get(v);
+    if (!t) throw new Error(`internal: emit: value '${v}' has no SRAM place`);
+    return buffers.get(t.buffer)!.at(t.offset);
+  };
+  const predict = (ref: InstrRef, at: Expr) => b.predict(ref, at);
+  const ops = new Map(mesh.ops.map((op) => [op.name, op]));
+  const routes = new Map(inp.routes.map((x) => [x.op, x]));
+
+  schedule.steps.forEach((step) => {
+    const op = ops.get(step.op)!;
+    const T = step.start;
+    if (step.kind === 'call') {
+      const t = (v: string) => {
+        if (!v) return null;
+        const mv = mesh.values.get(v)!;
+        return { at: place(v), dtype: mv.type.dtype, shape: mv.type.shape };
+      };
+      const spec: CallSpec = { opType: op.op, domain: op.domain, attrs: op.attrs, inputs: op.inputs.map(t), outputs: op.outputs.map(t) };
+      const core = step.finish[0].core;
+      predict(emitCallKernel(r, spec, coreGuard(core, region), op.name), T);
+    } else {
+      const route = routes.get(op.name)!;
+      const v = mesh.values.get(op.inputs[0])!;
+      const n = v.type.shape.reduce((a, c) => a * c, 1);
+      const e = emitTransferKernel(r, {
+        n, colour: route.colour,
+        src: { at: place(op.inputs[0]), guard: coreGuard(route.src, region) },
+        dests: route.dests.map((d) => ({ at: place(op.outputs[0]), guard: coreGuard(d, region) })),
+        waitGuard: anyCore([route.src, ...route.dests], region),
+      }, op.name);
+      predict(e.send, T);
+      e.recvs.forEach((ref) => predict(ref, T));
+      predict(e.wait, T + target.overhead.issue + target.overhead.comm);
+    }
+    // Padding: every core leaves the step at T + C.
+    const pads = step.finish.map((f) => ({ core: f.core, value: step.cost - f.offset }));
+    const cores = region.width * region.height;
+    const allZero = pads.every((p) => p.value === 0) && (pads.length >= cores);
+    if (!allZero) {
+      const d = r.delay(perCore(pads, step.cost, region), { loc: op.name });
+      predict(d, perCore(step.finish.map((f) => ({ core: f.core, value: T + f.offset })), T, region));
+    }
+  });
+  b.predictTotal(schedule.totalCycles);
+
+  for (const rule of programRules(inp.routes)) b.route(rule);
+
+  // Constants: one pack per core and SRAM type.
+  const packs = new Map<string, { core: Core; type: MemType; items: SramTensor[] }>();
+  for (const t of sram.tensors) {
+    if (t.kind !== 'const') continue;
+    const k = `${t.mem}.${t.core.x}_${t.core.y}`;
+    (packs.get(k) ?? packs.set(k, { core: t.core, type: t.mem, items: [] }).get(k)!).items.push(t);
+  }
+  for (const [k, p] of [...packs].sort((a, c) => (a[0] < c[0] ? -1 : a[0] > c[0] ? 1 : 0))) {
+    const items = [...p.items].sort((a, c) => a.offset - c.offset);
+    const n = items.reduce((s, t) => s + t.elements, 0);
+    if (n === 0) continue;
+    const data = p.type === 'i32' ? new Int32Array(n) : new Float32Array(n);
+    for (const t of items) {
+      const tensor: Tensor = mesh.constants.get(t.value)!;
+      for (let i = 0; i < tensor.data.length; i++) data[t.offset + i] = tensor.data[i];
+    }
+    b.constant(`const.${k}`, p.type, [1, n], { buffer: buffers.get(`arena.${p.type}`)!, tile: [1, n], at: [0, 0], guard: coreGuard(p.core, region) }, data);
+  }
+  // Inputs and outputs: whole, in their slot on their core.
+  const io = (name: string, v: string, kind: 'input' | 'output') => {
+    const t = where.get(v)!;
+    const mv = mesh.values.get(v)!;
+    const shape = mv.type.shape;
+    const cols = shape.length ? shape[shape.length - 1] : 1;
+    const rows = shape.slice(0, -1).reduce((a, c) => a * c, 1);
+    if (rows * cols === 0) {
+      throw new DiagnosticError({
+        code: 'W3006', message: `graph ${kind} '${name}' has no elements (shape [${shape.join(',')}])`, location: `${kind} '${name}'`,
+        hint: 'a program moves non-empty tensors between the host and SRAM',
+      });
+    }
+    const spec = { buffer: buffers.get(t.buffer)!, tile: [rows, cols] as [number, number], at: [0, 0] as [Expr, Expr], guard: coreGuard(t.core, region) };
+    if (kind === 'input') b.input(name, t.mem, [...shape], spec);
+    else b.output(name, t.mem, [...shape], spec);
+  };
+  for (const v of mesh.inputs) io(v, v, 'input');
+  for (const v of mesh.outputs) io(inp.outputNames.get(v) ?? v, v, 'output');
+  return b.build();
+}
+
+export const emitPass: BackendPass = {
+  id: 'emit',
+  summary: 'write the program: one SPMD region, memory map, instructions with predicted starts, routes, data',
+  run(state: BackendState): BackendState {
+    const program = emitProgram({
+      mesh: state.mesh!, target: state.target, placement: state.placement!, routes: state.routes ?? [], sram: state.sram!,
+      schedule: state.schedule!, outputNames: state.outputNames ?? new Map(),
+    });
+    return { ...state, program };
+  },
+};
