@@ -20,7 +20,7 @@ import { nodeHost } from '../compiler/host.js';
 import { emulate } from '../runtime/emulate.js';
 import type { RunResult } from '../runtime/result.js';
 import { compareTensors, type Tolerance } from './compare.js';
-import { prepareImported, type CaseResult } from './conformance.js';
+import { caseFailure, prepareImported, readDataSet, type CaseResult } from './conformance.js';
 
 /** The emulator backend's comparison: float32 within rtol 1e-3 and atol 1e-4. */
 export const EMULATOR_TOLERANCE: Tolerance = { rtol: 1e-3, atol: 1e-4 };
@@ -28,13 +28,6 @@ export const EMULATOR_TOLERANCE: Tolerance = { rtol: 1e-3, atol: 1e-4 };
 export interface EmulatorCaseOptions {
   target: Target;
   tolerance?: Tolerance;
-}
-
-function readSet(dir: string, prefix: 'input' | 'output'): { name: string; tensor: Tensor }[] {
-  return readdirSync(dir)
-    .filter((f) => f.startsWith(`${prefix}_`) && f.endsWith('.pb'))
-    .sort((a, b) => parseInt(a.slice(prefix.length + 1)) - parseInt(b.slice(prefix.length + 1)))
-    .map((f) => readTensorProto(readFileSync(join(dir, f))));
 }
 
 function opTypes(g: Graph): string[] {
@@ -86,7 +79,7 @@ export function runEmulatorCase(dir: string, options: EmulatorCaseOptions): Case
     let worstRel = 0;
     for (const set of sets) {
       const setDir = join(dir, set);
-      const { graph, inputs, specialized } = prepareImported(imported, readSet(setDir, 'input'));
+      const { graph, inputs, specialized } = prepareImported(imported, readDataSet(setDir, 'input'));
       if (specialized.length) result.specialized = specialized;
       const state = runBackend(graph, { target: options.target });
       const program = state.program!;
@@ -97,7 +90,7 @@ export function runEmulatorCase(dir: string, options: EmulatorCaseOptions): Case
         result.message = `${set}: measured timing differs from the prediction (${d ? `instruction ${d.instr} @${d.loc} on core (${d.core.x},${d.core.y}): predicted ${d.predicted}, measured ${d.measured}` : `total predicted ${r.prediction.predictedTotal}, measured ${r.totalCycles}`})`;
       }
       const got = outputTensors(r, graph);
-      const expected = readSet(setDir, 'output');
+      const expected = readDataSet(setDir, 'output');
       const named = expected.every((e) => e.name && graph.outputs.includes(e.name));
       expected.forEach((e, i) => {
         const outName = named ? e.name : graph.outputs[i];
@@ -113,22 +106,14 @@ export function runEmulatorCase(dir: string, options: EmulatorCaseOptions): Case
         }
       });
     }
+    if (!sets.length) {
+      // a model without data sets: compiling it for the target is the test
+      runBackend(prepareImported(imported, []).graph, { target: options.target });
+    }
     result.maxAbsError = worstAbs;
     result.maxRelError = worstRel;
     return result;
   } catch (e) {
-    if (e instanceof DiagnosticError) {
-      const unsupported = e.diagnostics.filter((d) => d.code === 'W1010' || d.code === 'W1002');
-      if (unsupported.length === e.diagnostics.length) {
-        return {
-          ...result, status: 'unsupported', code: e.diagnostics[0].code,
-          unsupportedOps: e.diagnostics.map((d) => d.message.replace(/^unsupported (operator|element type) ?/, '')),
-          message: e.diagnostics.map((d) => d.message).join('; '),
-        };
-      }
-      return { ...result, status: 'rejected', code: e.diagnostics[0].code, message: e.diagnostics.map((d) => `${d.code} ${d.message}${d.location ? ` (${d.location})` : ''}`).join('; ') };
-    }
-    const err = e instanceof Error ? e : new Error(String(e));
-    return { ...result, status: 'crash', message: `${err.name}: ${err.message}\n${err.stack ?? ''}` };
+    return caseFailure(result, e);
   }
 }

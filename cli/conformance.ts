@@ -73,7 +73,8 @@ function opTypesOf(bytes: Uint8Array): string[] {
   }
 }
 
-function readDataSet(dir: string, prefix: 'input' | 'output'): { name: string; tensor: Tensor }[] {
+/** The tensors of a test data set folder: input_N.pb or output_N.pb in N order. */
+export function readDataSet(dir: string, prefix: 'input' | 'output'): { name: string; tensor: Tensor }[] {
   const files = readdirSync(dir)
     .filter((f) => f.startsWith(`${prefix}_`) && f.endsWith('.pb'))
     .sort((a, b) => parseInt(a.slice(prefix.length + 1)) - parseInt(b.slice(prefix.length + 1)));
@@ -173,22 +174,30 @@ export function runCase(dir: string, options: RunCaseOptions = {}): CaseResult {
     result.maxRelError = worstRel;
     return result;
   } catch (e) {
-    if (e instanceof DiagnosticError) {
-      const unsupported = e.diagnostics.filter((d) => d.code === 'W1010' || d.code === 'W1002');
-      if (unsupported.length === e.diagnostics.length) {
-        return {
-          ...result,
-          status: 'unsupported',
-          code: e.diagnostics[0].code,
-          unsupportedOps: e.diagnostics.map((d) => d.message.replace(/^unsupported (operator|element type) ?/, '')),
-          message: e.diagnostics.map((d) => d.message).join('; '),
-        };
-      }
-      return { ...result, status: 'rejected', code: e.diagnostics[0].code, message: e.diagnostics.map((d) => `${d.code} ${d.message}${d.location ? ` (${d.location})` : ''}`).join('; ') };
-    }
-    const err = e instanceof Error ? e : new Error(String(e));
-    return { ...result, status: 'crash', message: `${err.name}: ${err.message}\n${err.stack ?? ''}` };
+    return caseFailure(result, e);
   }
+}
+
+/**
+ * The result of a case that threw: unsupported when every diagnostic is an unsupported op or element
+ * type (W1010, W1002), rejected for any other diagnostic, crash for anything else (a bug).
+ */
+export function caseFailure(result: CaseResult, e: unknown): CaseResult {
+  if (e instanceof DiagnosticError) {
+    const unsupported = e.diagnostics.filter((d) => d.code === 'W1010' || d.code === 'W1002');
+    if (unsupported.length === e.diagnostics.length) {
+      return {
+        ...result,
+        status: 'unsupported',
+        code: e.diagnostics[0].code,
+        unsupportedOps: e.diagnostics.map((d) => d.message.replace(/^unsupported (operator|element type) ?/, '')),
+        message: e.diagnostics.map((d) => d.message).join('; '),
+      };
+    }
+    return { ...result, status: 'rejected', code: e.diagnostics[0].code, message: e.diagnostics.map((d) => `${d.code} ${d.message}${d.location ? ` (${d.location})` : ''}`).join('; ') };
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { ...result, status: 'crash', message: `${err.name}: ${err.message}\n${err.stack ?? ''}` };
 }
 
 export interface ConformanceSummary {

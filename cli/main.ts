@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticError, formatDiagnostic } from '../ir/diagnostics.js';
 import { CliExit } from './exit.js';
+import { compileCommand } from './commands/compile.js';
 import { conformanceCommand } from './commands/conformance.js';
 import { evalCommand } from './commands/eval.js';
 import { importCommand } from './commands/import.js';
@@ -50,6 +51,16 @@ export function buildProgram(): Command {
 
   passOptions(
     program
+      .command('compile')
+      .description('compile an ONNX model into a wafer program for a target mesh')
+      .argument('<model>', 'model.onnx file')
+      .requiredOption('--target <spec>', 'target: a preset (wse2, wse3), mesh:WxH, or a .json file of overrides')
+      .requiredOption('-o, --output <file>', 'program file to write (.wafer)')
+      .option('--dtype <type>', 'SRAM element type of float tensors: f32 or f16'),
+  ).action(compileCommand);
+
+  passOptions(
+    program
       .command('eval')
       .description('evaluate a model with the reference semantics on given inputs and compare with expected outputs')
       .argument('<model>', 'model.onnx file')
@@ -65,6 +76,8 @@ export function buildProgram(): Command {
     .option('--baseline <file>', 'fail when a case listed in FILE (one name per line) does not pass')
     .option('--update-baseline', 'add the cases that now pass to the --baseline file (it only grows)')
     .option('--jobs <n>', 'worker threads (default: CPU count)')
+    .option('--backend <name>', 'reference (default: import + graph passes + reference evaluation) or emulator (compile + emulate)')
+    .option('--target <spec>', 'target of the emulator backend (default mesh:4x4)')
     .addOption(new Option('--table', 'print the per-op-type table').default(true))
     .option('--no-table', 'do not print the per-op-type table')
     .option('--verbose', 'print every case, not just the ones that do not pass')
@@ -81,7 +94,7 @@ export function buildProgram(): Command {
     .option('--json <file>', 'write the run report as JSON')
     .option('--trace <file>', 'write a Perfetto trace')
     .option('--trace-cores <n>', 'cores sampled for the trace (default 16)')
-    .option('--check', 'exit 1 when measured timing diverges from the prediction')
+    .option('--check', 'exit 1 when an output differs from output_N.pb or from the reference evaluation of the embedded source graph, or measured timing diverges from the prediction')
     .action(runCommand);
 
   program

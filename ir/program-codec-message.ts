@@ -63,6 +63,7 @@ export interface MProgram {
   name: string;
   target: Opt<Record<string, unknown>>;
   opset: number;
+  source?: Opt<string>;
   regions: MRegion[];
   routes: MRoute[];
   constants: MConstant[];
@@ -175,6 +176,7 @@ export function programToMessage(p: Program): MProgram {
     name: p.name,
     target: targetToMessage(p.target),
     opset: p.opset,
+    ...(p.source !== undefined ? { source: p.source } : {}),
     regions: p.regions.map((r) => ({
       name: r.name,
       rect: rect(r.rect),
@@ -421,6 +423,7 @@ class Reader {
       target: this.target(m.target),
       // 0 is an absent field: a file that does not say follows the default opset.
       opset: m.opset === 0 ? DEFAULT_OPSET : m.opset,
+      ...(typeof m.source === 'string' ? { source: m.source } : {}),
       regions: m.regions.map((r, i) => this.region(r, i)),
       routes: m.routes.map((r, i) => this.route(r, i)),
       constants: m.constants.map((c) => {

@@ -289,6 +289,7 @@ class Checker {
     if (typeof p.name !== 'string') this.fail('program', 'program name is not a string');
     this.target(p.target);
     this.count(p.opset, 'program', 'opset', 1);
+    if (p.source !== undefined && typeof p.source !== 'string') this.fail('program', 'source is not a string');
     p.regions.forEach((reg, ri) => {
       const where = `region ${ri} "${reg.name}"`;
       if (typeof reg.name !== 'string') this.fail(where, 'region name is not a string');

@@ -166,6 +166,9 @@ message Program {
   Prediction predicted = 8;
   // Version of the default (ai.onnx) op set whose semantics call instructions follow; 0: 18.
   uint32 opset = 9;
+  // Absent: no source. The graph IR text (docs/ir.md) the program was compiled from, after the graph
+  // passes, constants included: "wafer run --check" evaluates it to check the emulated outputs.
+  optional string source = 10;
 }
 
 // Every figure of ir/target.ts; doubles so that any JS number round-trips exactly.

@@ -198,6 +198,7 @@ export function disassemble(p: Program): string {
     `program ${q(p.name)}  (format version ${p.version}, opset ${p.opset})`,
     `target ${q(t.name)}  mesh ${t.width}x${t.height}  clock ${hz(t.clockHz)}  SRAM ${t.sram.bytesPerCore} B/core  colours ${t.router.colours}`,
   ];
+  if (p.source !== undefined) out.push(`source graph IR  ${p.source.split('\n').length} lines, ${p.source.length} characters`);
   p.regions.forEach((r, ri) => {
     const sram = r.kernel.buffers.reduce((m, b) => Math.max(m, b.offset + bufferBytes(b)), 0);
     out.push('', `region ${ri} ${q(r.name)}  rect ${rectText(r.rect)}  SRAM ${sram} B`);

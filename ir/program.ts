@@ -227,6 +227,11 @@ export interface Program {
   target: Target;
   /** Version of the default (ai.onnx) op set whose semantics `call` instructions follow (DEFAULT_OPSET when unsaid). */
   opset: number;
+  /**
+   * The graph IR text (docs/ir.md) the program was compiled from, after the graph passes, constants
+   * included; absent when unknown. `wafer run --check` evaluates it to check the emulated outputs.
+   */
+  source?: string;
   regions: Region[];
   routes: RouteRule[];
   constants: ConstantDecl[];

@@ -55,8 +55,8 @@ describe('SRAM overflow', () => {
     const res = compile(model(), { target: target('mesh:4x4') });
     const [d] = diagnostics(() => allocateSram(res.mesh, target('mesh:4x4', 4000)));
     expect(d.code).toBe('W3005');
-    expect(d.message).toMatch(/^the memory map needs 7\d\d\d B per core \(arena\.f32 \d+ B, arena\.i32 \d+ B, io\.f32\.0 512 B, io\.f32\.1 512 B\), but a core has 4000 B$/);
-    expect(d.location).toMatch(/^core \(0,0\): %wk 1024 B \(const\), %wo 1024 B \(const\), .*; total \d+ B of 4000 B$/);
+    expect(d.message).toMatch(/^the memory map needs 129\d\d B per core \(arena\.f32 \d+ B, arena\.i32 \d+ B, io\.f32\.0 512 B, io\.f32\.1 512 B\), but a core has 4000 B$/);
+    expect(d.location).toMatch(/^core \(0,0\): %w_down 2048 B \(const\), %w_up 2048 B \(const\), .*; 22176 B in all, at most \d+ B live at once, of 4000 B$/);
   });
 });
 

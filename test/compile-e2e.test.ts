@@ -15,6 +15,7 @@ import { readTensorProto } from '../compiler/frontend/onnx/index.js';
 import { evaluateGraph } from '../ir/evaluate.js';
 import { callCost } from '../ir/program-cost.js';
 import { encodeProgram, decodeProgram } from '../ir/program-codec.js';
+import { programsEqual } from '../ir/program-equal.js';
 import { forEachInstr, type Program } from '../ir/program.js';
 import { resolveTarget } from '../ir/target-presets.js';
 import type { Target } from '../ir/target.js';
@@ -74,6 +75,17 @@ describe('examples/tiny-attention', () => {
     const d = encodeProgram(compile(modelBytes(), { target: target('mesh:4x4', 6000) }).program);
     expect(Buffer.from(c).equals(Buffer.from(d))).toBe(true);
     expect(decodeProgram(c).regions[0].rect).toEqual({ x: 0, y: 0, width: 2, height: 2 });
+  });
+
+  it('embeds its source graph, which round-trips through the file', () => {
+    const res = compile(modelBytes(), { target: target('mesh:4x4') });
+    const back = decodeProgram(encodeProgram(res.program));
+    expect(programsEqual(back, res.program)).toBe(true);
+    expect(back.opset).toBe(18);
+    const g = parseGraph(back.source!);
+    expect(g.nodes.map((n) => n.op)).toEqual(res.graph.nodes.map((n) => n.op));
+    expect(evaluateGraph(g, new Map([['x', input.tensor as Tensor]])).get('y')!.data).toEqual(
+      evaluateGraph(res.graph, new Map([['x', input.tensor as Tensor]])).get('y')!.data);
   });
 
   it('uses a sub-region of mesh:64x64 and says so', () => {

@@ -2,13 +2,18 @@
  * `wafer conformance <dir...>`: runs every case (in worker threads), prints the cases that do not
  * pass, a per-op-type table and the closing line `N passed, N failed, N skipped` (failed counts fail,
  * rejected and crash; skipped counts unsupported). With --baseline, exits 1 when a listed case no
- * longer passes; --update-baseline adds new passes to it. Exits 1 on any crash.
+ * longer passes; --update-baseline adds new passes to it. Exits 1 on any crash. `--backend emulator
+ * --target mesh:WxH` runs each case through the compiler and the emulator instead of the reference
+ * evaluator (cli/conformance-backend.ts); the reference backend is the default.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { diag } from '../../ir/diagnostics.js';
 import { findCases, opTable, runCase, summarize, type CaseResult } from '../conformance.js';
+import { runEmulatorCase } from '../conformance-backend.js';
+import { parseTargetSpec } from '../../ir/target-presets.js';
+import type { Target } from '../../ir/target.js';
 import { CliExit } from '../exit.js';
 
 interface Flags {
@@ -19,12 +24,26 @@ interface Flags {
   jobs?: string;
   table: boolean;
   verbose?: boolean;
+  /** 'reference' (default): import + reference evaluation; 'emulator': compile + functional emulation. */
+  backend?: string;
+  /** Target of the emulator backend (default mesh:4x4). */
+  target?: string;
 }
 
-async function runAll(dirs: string[], jobs: number): Promise<CaseResult[]> {
+/** What a worker needs to run a case: the backend and, for the emulator, the target. */
+export interface CaseJob {
+  backend: 'reference' | 'emulator';
+  target?: Target;
+}
+
+export function runJob(dir: string, job: CaseJob): CaseResult {
+  return job.backend === 'emulator' ? runEmulatorCase(dir, { target: job.target! }) : runCase(dir);
+}
+
+async function runAll(dirs: string[], jobs: number, job: CaseJob): Promise<CaseResult[]> {
   // Worker threads need the compiled worker; from TypeScript sources (tsx, vitest) run in-process.
   const compiled = import.meta.url.endsWith('.js');
-  if (jobs <= 1 || dirs.length < 8 || !compiled) return dirs.map((d) => runCase(d));
+  if (jobs <= 1 || dirs.length < 8 || !compiled) return dirs.map((d) => runJob(d, job));
   const results = new Array<CaseResult>(dirs.length);
   const workerUrl = new URL('../conformance-worker.js', import.meta.url);
   let next = 0;
@@ -34,7 +53,7 @@ async function runAll(dirs: string[], jobs: number): Promise<CaseResult[]> {
       const feed = () => {
         if (next < dirs.length) {
           const index = next++;
-          w.postMessage({ index, dir: dirs[index] });
+          w.postMessage({ index, dir: dirs[index], job });
         } else {
           w.postMessage(null);
         }
@@ -49,7 +68,7 @@ async function runAll(dirs: string[], jobs: number): Promise<CaseResult[]> {
     })),
   );
   // a worker that died mid-case (out of memory, a native crash) leaves a hole: run it here to classify it
-  for (let i = 0; i < dirs.length; i++) if (!results[i]) results[i] = runCase(dirs[i]);
+  for (let i = 0; i < dirs.length; i++) if (!results[i]) results[i] = runJob(dirs[i], job);
   return results;
 }
 
@@ -66,8 +85,16 @@ export async function conformanceCommand(dirs: string[], flags: Flags): Promise<
     cases = cases.filter((c) => re.test(c.split('/').pop()!));
   }
   const jobs = flags.jobs ? Math.max(1, parseInt(flags.jobs, 10) || 1) : availableParallelism();
+  const backend = flags.backend ?? 'reference';
+  if (backend !== 'reference' && backend !== 'emulator') {
+    throw diag('W1001', `--backend '${backend}' is not a backend`, undefined, 'use --backend reference (import + reference evaluation) or --backend emulator (compile + emulate)');
+  }
+  if (flags.target !== undefined && backend !== 'emulator') throw diag('W1001', '--target applies to --backend emulator only');
+  const job: CaseJob = backend === 'emulator'
+    ? { backend, target: parseTargetSpec(flags.target ?? 'mesh:4x4', (path) => readFileSync(path, 'utf8')) }
+    : { backend };
   const t0 = performance.now();
-  const results = await runAll(cases, jobs);
+  const results = await runAll(cases, jobs, job);
   const seconds = (performance.now() - t0) / 1000;
 
   for (const r of results) {

@@ -158,12 +158,19 @@ export interface LineOperands {
   combine: Exclude<CombineFn, 'none'>;
   /** False when src and dst are the same place (the root then needs no copy). */
   copyAtRoot: boolean;
+  /** Scratch of n elements a root with members on both sides receives its + side into (tree plans). */
+  tmp?: OperandLike;
+}
+
+/** Whether a tree plan has a root with members on both sides (it then needs the scratch `tmp`). */
+export function needsCombineScratch(plan: TreePlan): boolean {
+  return plan.levels.some((lv) => lv.some((g) => g.left.length > 0 && g.right.length > 0));
 }
 
 /**
  * Emits a tree plan's reduction (and broadcast) into body `rb`; returns the route rules. Order per
- * level: the roots' receive from the − side and wait, from the + side and wait, then the members'
- * sends / forwards;
+ * level: the roots' receives (− side into src, + side into src or, with both sides, into tmp), wait
+ * and combine, then the members' sends / forwards;
  * then the root's multicast and copy, and everyone else's broadcast receive.
  */
 export function emitTree(rb: BodyBuilder, plan: TreePlan, ports: AxisPorts, ops: LineOperands, colours: readonly number[], broadcast: boolean): KernelRoute[] {
@@ -188,15 +195,14 @@ export function emitTree(rb: BodyBuilder, plan: TreePlan, ports: AxisPorts, ops:
         for (let k = 0; k < side.length; k++) routes.path(colour!, ports, chain[k], chain[k + 1]);
       }
     }
-    // Two receives combining into src may not be in flight together: − side, wait, + side, wait.
-    if (rootL.size) {
-      rb.recv(src, n, col.plus[li]!, { combine, ...g((p) => rootL.has(p)) });
-      rb.wait(g((p) => rootL.has(p)));
-    }
-    if (rootR.size) {
-      rb.recv(src, n, col.minus[li]!, { combine, ...g((p) => rootR.has(p)) });
-      rb.wait(g((p) => rootR.has(p)));
-    }
+    // Two receives combining into one buffer may not be in flight together: a root with both sides
+    // receives the + side into the scratch and combines it after the wait.
+    const both = (p: number) => rootL.has(p) && rootR.has(p);
+    if (rootL.size) rb.recv(src, n, col.plus[li]!, { combine, ...g((p) => rootL.has(p)) });
+    if ([...rootR].some((p) => !rootL.has(p))) rb.recv(src, n, col.minus[li]!, { combine, ...g((p) => rootR.has(p) && !rootL.has(p)) });
+    if ([...rootR].some(both)) rb.recv(ops.tmp!, n, col.minus[li]!, g(both));
+    if (rootL.size || rootR.size) rb.wait(g((p) => rootL.has(p) || rootR.has(p)));
+    if ([...rootR].some(both)) rb.binary(combine === 'add' ? 'add' : 'max', src, src, ops.tmp!, 1, n, g(both));
     if (sendL.size) rb.send(src, n, col.plus[li]!, g((p) => sendL.has(p)));
     if (fwdL.size) rb.forward(src, n, col.plus[li]!, col.plus[li]!, { combine, ...g((p) => fwdL.has(p)) });
     if (sendR.size) rb.send(src, n, col.minus[li]!, g((p) => sendR.has(p)));

@@ -74,39 +74,41 @@ export function endHeavySizes(n: number, count: number): number[] {
   return sizes;
 }
 
-/** Splits sorted members into groups of the given sizes; each root is the middle member (left side ≤ right side). */
-function groupsOf(members: number[], sizes: number[]): PlanGroup[] {
-  const out: PlanGroup[] = [];
-  let at = 0;
-  for (const s of sizes) {
-    const g = members.slice(at, at + s);
-    at += s;
-    const r = Math.floor((s - 1) / 2);
-    out.push({ root: g[r], left: g.slice(0, r), right: g.slice(r + 1).reverse() });
-  }
-  return out;
+/** The root of a group of sorted members: the middle one (the − side no longer than the + side). */
+function groupOf(members: number[]): PlanGroup {
+  const r = Math.floor((members.length - 1) / 2);
+  return { root: members[r], left: members.slice(0, r), right: members.slice(r + 1).reverse() };
 }
 
 /**
- * The K-tree plan: k levels, `groups` groups at level 1 (default defaultGroups(L, k)); level l ≥ 2
- * splits its m members into ⌈m^((k−l)/(k−l+1))⌉ groups, so the last level has one group.
+ * The K-tree plan: k levels with `groups` groups at level 1 (default defaultGroups(L, k)), built top
+ * down so that the size ordering holds at every level: a subtree of level l over a range of
+ * positions splits into round(size / span) contiguous subtrees of level l − 1 (span: positions a
+ * level-(l−1) subtree covers on average — L / groups for level 1, times groups^(1/(k−1)) per level
+ * above), sized by endHeavySizes, and its group is the subtrees' roots with the middle one as root.
+ * For k = 2 this is exactly `groups` level-1 groups of ⌊L/groups⌋ or ⌈L/groups⌉ cores.
  */
 export function ktreePlan(length: number, k: number, groups = defaultGroups(length, k)): TreePlan {
   if (length <= 1) return { length, levels: [], root: 0 };
-  let members = range(0, length);
-  const levels: PlanGroup[][] = [];
-  for (let l = 1; l <= k && members.length > 1; l++) {
-    const wanted = l === 1 ? groups : Math.ceil(members.length ** ((k - l) / (k - l + 1)) - 1e-9);
-    const count = Math.max(1, Math.min(wanted, members.length));
-    const level = groupsOf(members, endHeavySizes(members.length, count));
-    levels.push(level);
-    members = level.map((g) => g.root);
-  }
-  if (members.length !== 1) {
-    // Only reachable with k = 1 and groups > 1, which the caller refuses; keep the invariant explicit.
-    throw new Error(`ktreePlan: ${members.length} roots left after ${k} levels`);
-  }
-  return { length, levels, root: members[0] };
+  const levels: PlanGroup[][] = Array.from({ length: k }, () => []);
+  const branch = k > 1 ? groups ** (1 / (k - 1)) : 1;
+  // span[l]: positions a subtree of level l covers on average (span[0] = 1: one position).
+  const span = [1, length / groups];
+  for (let l = 2; l <= k; l++) span.push(span[l - 1] * branch);
+  const build = (lo: number, hi: number, l: number): number => {
+    const size = hi - lo;
+    if (l === 0) return lo;
+    const count = l === 1 ? size : Math.max(1, Math.min(size, Math.round(size / span[l - 1])));
+    let at = lo;
+    const roots = endHeavySizes(size, count).map((s) => { const r = build(at, at + s, l - 1); at += s; return r; });
+    const g = groupOf(roots);
+    levels[l - 1].push(g);
+    return g.root;
+  };
+  const root = build(0, length, k);
+  // Drop the levels where every group is a lone root (nothing moves there).
+  const used = levels.filter((lv) => lv.some((g) => g.left.length || g.right.length));
+  return { length, levels: used, root };
 }
 
 /** Longest chain of a plan's level (members on one side of a root), for reports. */

@@ -88,6 +88,13 @@ export interface LineTiming {
   cycles: number;
 }
 
+/**
+ * A schedule the timing rules cannot vouch for: streams that could contend for a link, or a chain
+ * whose start would depend on a receive the fabric cannot see yet. The plans are built so that this
+ * does not happen for K ≤ 2; allreduceCost turns it into a W3002 diagnostic.
+ */
+export class ScheduleInvariantError extends Error {}
+
 // ---- link bookkeeping (for the verification) ----------------------------------------------------
 
 /** Link ids along a line: 4 per position (ramp out, ramp in, the + link to p+1, the − link to p−1). */
@@ -125,7 +132,7 @@ class LinkLog {
       if (i === 0 || e[i].link !== e[i - 1].link) busy = -Infinity;
       else if (e[i].commit === e[i - 1].commit && e[i].head === e[i - 1].head) busy = Infinity;
       if (e[i].from < busy) {
-        throw new Error(`${what}: streams would contend for link ${e[i].link >> 2}/${e[i].link & 3} at cycle ${e[i].from}; the plan breaks the timing invariant`);
+        throw new ScheduleInvariantError(`${what}: two streams would contend for the link of position ${e[i].link >> 2} (${['ramp out', 'ramp in', '+', '−'][e[i].link & 3]}) at cycle ${e[i].from}`);
       }
       busy = Math.max(busy, e[i].to);
     }
@@ -145,19 +152,43 @@ interface ChainResult {
   rootDone: number;
   /** Posting cycle of the root's receive. */
   rootPost: number;
+  /** A rendezvous chain whose start the emulator decides from postings it cannot see yet (see chainTiming). */
+  hazard: boolean;
 }
+
+/**
+ * When a posting becomes visible to the fabric: the emulator registers a core's postings as it runs
+ * them, and a core runs past a `wait` only once every awaited completion is known — at the cycle the
+ * last awaited stream was given its links (its commit), by the chain headed at position `head`.
+ * Postings before any wait are visible from the start ({ at: −1 }).
+ */
+export interface Visible {
+  at: number;
+  head: number;
+}
+
+/** Whether something made visible at v is seen by an evaluation at cycle t of the chain headed at `head` (same-cycle events go in head order). */
+const seenBy = (v: Visible, t: number, head: number): boolean => v.at < t || (v.at === t && v.head < head);
 
 /**
  * One side of a group: members u_0 (sender) … u_{m−1} (forwarders), then the root's receive.
  * `posts[k]` is the posting cycle of member k's send/forward (k < m) or of the root's receive (k = m),
- * `hops[k]` the hops from member k to the next one (or the root).
+ * `visible[k]` when that posting became visible, `hops[k]` the hops from member k to the next one
+ * (or the root), `pos[k]` the positions (for same-cycle ordering).
+ *
+ * A rendezvous chain is evaluated first at max(P_0, P_1) (its head waits for the direct destination's
+ * receive); docs/runtime-model.md lets it start at t0 = max(P0, max_k (P_k − o_{k−1})) — before a
+ * deeper receive is posted — and the emulator does so when that receive is already visible at the
+ * head's first evaluation. When it is not, the emulator parks the head until the receive's posting
+ * cycle, later than the rule: `hazard` reports that case (the callers refuse such plans).
  */
-export function chainTiming(f: LineFigures, msg: Message, posts: number[], hops: number[]): ChainResult {
+export function chainTiming(f: LineFigures, msg: Message, posts: number[], hops: number[], visible: Visible[], pos: number[]): ChainResult {
   const m = hops.length;
   const lat = (k: number) => 2 * f.ramp + hops[k] * f.hop;
   const start = new Array<number>(m);
   const commit = new Array<number>(m);
   const head = new Array<number>(m).fill(0);
+  let hazard = false;
   if (msg.words > f.queueWords) {
     // Rendezvous: the chain starts once every receive is posted by the start of the stream feeding it.
     const o = [0];
@@ -165,18 +196,22 @@ export function chainTiming(f: LineFigures, msg: Message, posts: number[], hops:
     let t0 = posts[0];
     for (let k = 1; k <= m; k++) t0 = Math.max(t0, posts[k] - o[k - 1]);
     for (let k = 0; k < m; k++) { start[k] = t0 + o[k]; commit[k] = t0; }
+    const first = Math.max(posts[0], posts[1]);
+    for (let k = 2; k <= m; k++) if (!seenBy(visible[k], first, pos[0])) hazard = true;
   } else {
+    // Eager: a stream meeting a forward not posted (or not yet visible) is buffered there; the forward
+    // relays it at max(arrival, posting) + β, on its own (a new lockstep segment).
     start[0] = posts[0];
     commit[0] = posts[0];
     for (let k = 1; k < m; k++) {
       start[k] = Math.max(start[k - 1] + lat(k - 1), posts[k]) + f.relay;
-      const joined = posts[k] <= start[k - 1];
+      const joined = posts[k] <= start[k - 1] && seenBy(visible[k], commit[k - 1], pos[head[k - 1]]);
       commit[k] = joined ? commit[k - 1] : start[k];
       head[k] = joined ? head[k - 1] : k;
     }
   }
   const rootDone = Math.max(start[m - 1] + lat(m - 1), posts[m]) + msg.D;
-  return { start, commit, head, rootDone, rootPost: posts[m] };
+  return { start, commit, head, rootDone, rootPost: posts[m], hazard };
 }
 
 /**
@@ -203,72 +238,75 @@ export interface TreeTimingOptions {
   broadcast: boolean;
   /** Issue-included cost of the root's copy of its result into dst (0: no copy). */
   rootCopy: number;
-}
-
-/** The root's receive of a chain, posted at `post`: completes at max(first arrival, post) + D. */
-function settleRoot(f: LineFigures, msg: Message, r: ChainResult, lastHops: number, post: number): void {
-  const m = r.start.length;
-  r.rootPost = post;
-  r.rootDone = Math.max(r.start[m - 1] + 2 * f.ramp + lastHops * f.hop, post) + msg.D;
+  /** Issue-included cost of the `binary` a two-sided root combines its + side's sum with. */
+  rootCombine: number;
 }
 
 /**
- * Times a tree plan in the instruction order allreduce-emit.ts emits. Per level: a root receives its
- * − side's chain (combining into src) and waits, then its + side's chain and waits — two receives
- * combining into one buffer may not be in flight together; each member posts its send or forward.
- * Then the global root posts the multicast and copies; every other position posts its broadcast
- * receive.
+ * Times a tree plan in the instruction order allreduce-emit.ts emits. Per level, each member posts
+ * its send or forward; each root posts its receive of the − side's chain (combining into src) and of
+ * the + side's (into a scratch buffer when it also has a − side: two receives combining into one
+ * buffer may not be in flight together), waits, and combines the scratch into src (`binary`). Then
+ * the global root posts the multicast and copies; every other position posts its broadcast receive.
+ * Every posting of a level comes before the level's first stream can start, so the chains never
+ * depend on a receive the fabric cannot see yet (`hazard` in chainTiming stays false; checked).
  *
- * Both sides of a group end on the root's ramp (router → core). A rendezvous (w > Q) + side cannot
- * start its last stream before the root posts its second receive, so it never meets the − side
- * there; an eager + side can: then whichever side was given its links later (the − side on a tie:
- * its head has the lower core id) enters the ramp after the other left it (delaySegment).
+ * Both sides of a group end on the root's ramp (router → core): the side given its links later (the
+ * − side on a tie: its head has the lower core id) enters the ramp after the other left it
+ * (delaySegment).
  */
 export function treeTiming(f: LineFigures, plan: TreePlan, o: TreeTimingOptions): LineTiming {
   const L = plan.length;
   const clock = new Array<number>(L).fill(0);
   const done = new Array<number>(L).fill(0);
+  // When each position's postings become visible, and when its posted transfers' completions become known.
+  const visible: Visible[] = Array.from({ length: L }, () => ({ at: -1, head: -1 }));
+  const known: Visible[] = Array.from({ length: L }, () => ({ at: -1, head: -1 }));
+  const learn = (p: number, v: Visible) => { if (v.at > known[p].at || (v.at === known[p].at && v.head > known[p].head)) known[p] = v; };
   const log = new LinkLog();
   const { msg } = o;
-  const eager = msg.words <= f.queueWords;
+  let hazard = false;
   for (const level of plan.levels) {
     const memberPost = new Map<number, number>();
     for (const g of level) for (const u of [...g.left, ...g.right]) memberPost.set(u, (clock[u] += f.post));
     for (const g of level) {
+      if (!g.left.length && !g.right.length) continue;
+      const rootPostL = g.left.length ? (clock[g.root] += f.post) : 0;
+      const rootPostR = g.right.length ? (clock[g.root] += f.post) : 0;
       const side = (members: number[], rootPost: number) => {
         const chain = [...members, g.root];
         const posts = members.map((u) => memberPost.get(u)!).concat(rootPost);
         const hops = members.map((u, k) => Math.abs(chain[k + 1] - u));
-        return { members, chain, hops, r: chainTiming(f, msg, posts, hops) };
+        return { members, chain, hops, r: chainTiming(f, msg, posts, hops, chain.map((u) => visible[u]), chain) };
       };
-      const lastHops = (x: ReturnType<typeof side>) => x.hops[x.hops.length - 1];
-      const left = g.left.length ? side(g.left, (clock[g.root] += f.post)) : undefined;
-      // An eager + side runs without the root's receive: time it now (its root post is settled below).
-      let right = g.right.length && eager ? side(g.right, 0) : undefined;
-      if (left && right) {
-        const lastCommit = (x: ReturnType<typeof side>) => x.r.commit[x.members.length - 1];
-        const [first, second] = lastCommit(right) < lastCommit(left) ? [right, left] : [left, right];
+      const lastOf = (x: ReturnType<typeof side>): Visible => {
+        const k = x.members.length - 1;
+        return { at: x.r.commit[k], head: x.members[x.r.head[k]] };
+      };
+      const sides = [];
+      if (g.left.length) sides.push(side(g.left, rootPostL));
+      if (g.right.length) sides.push(side(g.right, rootPostR));
+      if (sides.length === 2) {
+        const [l, r] = sides;
+        const [first, second] = seenBy(lastOf(r), lastOf(l).at, lastOf(l).head) ? [r, l] : [l, r];
+        const lastHops = (x: ReturnType<typeof side>) => x.hops[x.hops.length - 1];
         const rampIn = (x: ReturnType<typeof side>) => x.r.start[x.members.length - 1] + f.ramp + lastHops(x) * f.hop;
         delaySegment(f, msg, second.r, rampIn(first) + msg.D - rampIn(second), lastHops(second));
       }
-      if (left) {
-        done[g.root] = Math.max(done[g.root], left.r.rootDone);
-        clock[g.root] = Math.max(clock[g.root] + f.issue, done[g.root]);
-      }
-      if (g.right.length) {
-        const post = (clock[g.root] += f.post);
-        if (right) settleRoot(f, msg, right.r, lastHops(right), post);
-        else right = side(g.right, post);
-        done[g.root] = Math.max(done[g.root], right.r.rootDone);
-        clock[g.root] = Math.max(clock[g.root] + f.issue, done[g.root]);
-      }
-      for (const x of [left, right]) {
-        if (!x) continue;
+      for (const x of sides) {
+        hazard ||= x.r.hazard;
+        done[g.root] = Math.max(done[g.root], x.r.rootDone);
+        learn(g.root, lastOf(x));
         x.members.forEach((u, k) => {
           done[u] = Math.max(done[u], x.r.start[k] + msg.D);
+          learn(u, { at: x.r.commit[k], head: x.members[x.r.head[k]] });
           log.stream(f, u, [x.chain[k + 1]], x.r.start[k], msg.D, x.r.commit[k], x.members[x.r.head[k]]);
         });
       }
+      // The root's wait, then (two sides) the combine of the scratch into src.
+      clock[g.root] = Math.max(clock[g.root] + f.issue, done[g.root]);
+      visible[g.root] = known[g.root];
+      if (sides.length === 2) clock[g.root] += o.rootCombine;
     }
   }
   const R = plan.root;
@@ -289,6 +327,7 @@ export function treeTiming(f: LineFigures, plan: TreePlan, o: TreeTimingOptions)
     log.stream(f, R, dests, t, msg.D, t, R);
   }
   clock[R] += o.rootCopy;
+  if (hazard) throw new ScheduleInvariantError('allreduce schedule: a rendezvous chain would start before one of its receives is visible');
   log.check('allreduce schedule');
   const finish = clock.map((c, p) => Math.max(c, done[p]));
   return { finish, issueEnd: clock, cycles: Math.max(0, ...finish) };

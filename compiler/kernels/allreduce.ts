@@ -24,9 +24,10 @@ import { diag } from '../../ir/diagnostics.js';
 import { BufferRef, BufferSlice } from '../../ir/program-builder.js';
 import type { MemType } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
-import { axisPorts, emitRing, emitTree, piecewiseLinear, treeColourCount, type MeshAxis } from './allreduce-emit.js';
+import { axisPorts, emitRing, emitTree, needsCombineScratch, piecewiseLinear, treeColourCount, type MeshAxis } from './allreduce-emit.js';
 import { chainPlan, defaultGroups, ktreePlan, type TreePlan } from './allreduce-plan.js';
-import { copyCost, fillCost, lineFigures, message, ringTiming, treeTiming, type LineTiming } from './allreduce-timing.js';
+import { binaryCycles } from '../../ir/program-cost.js';
+import { copyCost, fillCost, lineFigures, message, ringTiming, ScheduleInvariantError, treeTiming, type LineTiming } from './allreduce-timing.js';
 import type { EmittedKernel, KernelEnv } from './kernel.js';
 
 export type { MeshAxis };
@@ -67,7 +68,7 @@ export interface AllreduceCost {
   root: number;
   /** Colours the kernel uses. */
   colours: number;
-  /** Elements of scratch the kernel declares (the ring's work buffer). */
+  /** Elements of scratch the kernel declares (the ring's work buffer, or the + side buffer of two-sided roots). */
   scratchElements: number;
 }
 
@@ -125,7 +126,15 @@ export function allreduceCost(target: Target, length: number, s: AllreduceShape,
   let t: LineTiming;
   let scratchElements = 0;
   if (plan) {
-    t = treeTiming(f, plan, { msg: message(f, s.type, s.n), broadcast, rootCopy: copyCost(f, s.n) });
+    const rootCombine = f.issue + binaryCycles(1, s.n, s.n, false, f.lanes, f.R, f.W);
+    try {
+      t = treeTiming(f, plan, { msg: message(f, s.type, s.n), broadcast, rootCopy: copyCost(f, s.n), rootCombine });
+    } catch (e) {
+      if (!(e instanceof ScheduleInvariantError)) throw e;
+      bad(where, `the ${s.algorithm} plan (k = ${s.ktree?.k ?? 2}, ${plan.levels[0]?.length ?? 1} level-1 groups) over ${length} cores has no exact schedule: ${e.message}`,
+        'use k ≤ 2 (always exact), or another group count');
+    }
+    if (needsCombineScratch(plan)) scratchElements = s.n;
   } else {
     const c = ringChunk(length, s.n);
     scratchElements = length * c;
@@ -160,11 +169,14 @@ export interface EmittedAllreduce extends EmittedKernel {
   cost: AllreduceCost;
 }
 
-/** Emits an allreduce into env.region (the region's cores all start it at the same cycle). */
-export function emitAllreduce(env: KernelEnv, s: AllreduceSpec): EmittedAllreduce {
+/**
+ * Emits an allreduce into env.region (the region's cores all start it at the same cycle). `known`:
+ * its cost if the caller has computed it already (allreduceCost of the same shape and line).
+ */
+export function emitAllreduce(env: KernelEnv, s: AllreduceSpec, known?: AllreduceCost): EmittedAllreduce {
   const where = env.loc || 'allreduce';
   const length = s.axis === 'x' ? env.width : env.height;
-  const cost = allreduceCost(env.target, length, s, where);
+  const cost = known ?? allreduceCost(env.target, length, s, where);
   const src = placeOf(s.src, 'src', where), dst = placeOf(s.dst, 'dst', where);
   for (const [name, p] of [['src', src], ['dst', dst]] as const) {
     if (p.buf.type !== s.type) bad(where, `${name} buffer ${p.buf.name} holds ${p.buf.type}, the reduction is ${s.type}`);
@@ -185,7 +197,9 @@ export function emitAllreduce(env: KernelEnv, s: AllreduceSpec): EmittedAllreduc
   let routes;
   const plan = allreducePlan(length, s);
   if (plan) {
-    routes = emitTree(rb, plan, ports, operands, have, s.broadcast ?? true);
+    let tmp: BufferRef | undefined;
+    if (cost.scratchElements > 0) scratch.push((tmp = rb.buffer(`${env.loc}.side`, s.type, cost.scratchElements)));
+    routes = emitTree(rb, plan, ports, { ...operands, tmp }, have, s.broadcast ?? true);
   } else {
     const work = rb.buffer(`${env.loc}.ring`, s.type, cost.scratchElements);
     scratch.push(work);

@@ -8,8 +8,9 @@
  *   moves a tile one core west; the edge from x = 0 back to x = P − 1 crosses the whole row on a
  *   pass-through route (no wrap-around links on a mesh). One colour per axis.
  * - MeshGEMM (INTERLEAVE): positions 0, 2, 4, …, last even, last odd, …, 3, 1; every edge crosses at
- *   most 2 hops. Three colours per axis, the edge leaving core i using colour i mod 3, so the edge a
- *   router sends on and the neighbour's edge passing through it never share a (router, colour, port).
+ *   most 2 hops. Three colours per axis, the edge leaving core i using colour i mod 3: a router sends
+ *   on one colour, passes its neighbour's 2-hop edge through on another, and receives on one of the
+ *   two through a different input port, so no two rules share a (router, colour, input port).
  *
  * A ring can also carry tiles backward (position u to u − 1), for the initial skew in the shorter
  * direction; backward edges are the forward edges reversed, on their own colours.
@@ -151,9 +152,4 @@ function coreSetGuard(v: Expr, cores: number[], P: number): Expr {
   }
   for (const c of [...set].sort((a, b) => a - b)) terms.push(eq(v, c));
   return terms.reduce((a, b) => ({ op: 'or', a, b }));
-}
-
-/** Whether every router configures at most `limit` colours for the rules (a check for tests and select-kernels). */
-export function coloursPerRouter(routes: readonly KernelRoute[]): number {
-  return new Set(routes.map((r) => r.colour)).size;
 }

@@ -1,17 +1,20 @@
 /**
  * Distributed GEMM, the common part: the problem (C[M×N] = A[M×K]·B[K×N] on a P×P region of cores,
  * each holding one tile of A, B and C), its validation, the machine figures the cost functions read
- * (all from the Target, docs/runtime-model.md), and the algorithm registry. The algorithms live in
+ * (all from the Target, docs/runtime-model.md). The algorithms live in
  * gemm-ring.ts (Cannon and MeshGEMM: a compute-shift on a ring), gemm-summa.ts (SUMMA) and
- * gemm-transposed.ts (C = A·Bᵀ); gemm-program.ts wraps any of them into a standalone program.
+ * gemm-transposed.ts (C = A·Bᵀ); gemm-program.ts holds the registry and wraps any of them into a
+ * standalone program.
  *
  * Tiles: with m = M/P, k = K/P, n = N/P, core (x, y) ends with C tile (y, x) (rows y·m…, columns
- * x·n…). Sizes must divide by P (a W3002 diagnostic otherwise: padding is the caller's choice, made
+ * x·n…). Sizes must divide by P (a W3007 diagnostic otherwise: padding is the caller's choice, made
  * before the kernel, so the kernel never computes on invented zeros it would have to document).
  * Element type: 'f32', or 'f16' for A, B and C alike (the WSE's fp16 FMA, 4 lanes on WSE-2; the
  * emulator accumulates each tile product in float32 and rounds C to f16 once per step).
+ * docs/kernels-gemm.md describes every kernel and derives its cost.
  */
 import { diag } from '../../ir/diagnostics.js';
+import { lanesFor, matmulCycles } from '../../ir/program-cost.js';
 import { wordsFor, type MemType } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 
@@ -27,9 +30,6 @@ export interface GemmShape {
   type: GemmType;
 }
 
-export const GEMM_ALGORITHMS = ['meshgemm', 'cannon', 'summa'] as const;
-export type GemmAlgorithm = (typeof GEMM_ALGORITHMS)[number];
-
 /** Largest tile side the kernels accept (a guard against sizes no SRAM holds, before any arithmetic). */
 const MAX_SIDE = 1 << 24;
 
@@ -40,10 +40,10 @@ export function checkGemmShape(s: GemmShape, where: string): void {
     if (!Number.isInteger(v) || v < 1 || v > MAX_SIDE) bad.push(`${name} = ${v} is not an integer from 1 to ${MAX_SIDE}`);
   }
   if (s.type !== 'f32' && s.type !== 'f16') bad.push(`type '${String(s.type)}' is not f32 or f16`);
-  if (bad.length) throw diag('W3002', `GEMM ${where}: ${bad.join('; ')}`, where, 'give positive integer sizes and a P×P region');
+  if (bad.length) throw diag('W3007', `GEMM ${where}: ${bad.join('; ')}`, where, 'give positive integer sizes and a P×P region');
   const nd = (['M', 'K', 'N'] as const).filter((d) => s[d] % s.P !== 0);
   if (nd.length) {
-    throw diag('W3002', `GEMM ${where}: ${nd.map((d) => `${d} = ${s[d]}`).join(', ')} not divisible by the region side P = ${s.P}`, where,
+    throw diag('W3007', `GEMM ${where}: ${nd.map((d) => `${d} = ${s[d]}`).join(', ')} not divisible by the region side P = ${s.P}`, where,
       'pad the operands to a multiple of P (zero rows / columns), or choose a region whose side divides the sizes');
   }
 }
@@ -75,7 +75,6 @@ export interface Figures {
 }
 
 export function figures(t: Target, type: MemType): Figures {
-  const f = t.flopsPerCycle;
   return {
     issue: t.overhead.issue,
     comm: t.overhead.comm,
@@ -86,7 +85,7 @@ export function figures(t: Target, type: MemType): Figures {
     relay: t.relayCycles,
     queueWords: t.router.queueWords,
     wpc: t.link.bitsPerCycle / 32,
-    lanes: (type === 'f16' ? f.float16 : f.float32) / 2,
+    lanes: lanesFor(t, [type, type], type),
     R: t.sram.readWordsPerCycle,
     W: t.sram.writeWordsPerCycle,
   };
@@ -94,8 +93,7 @@ export function figures(t: Target, type: MemType): Figures {
 
 /** Cycles of a matmul m×k×n beyond its issue (docs/runtime-model.md, the matmul row). */
 export function matmulCost(f: Figures, m: number, k: number, n: number, accumulate: boolean): number {
-  const reads = m * k + k * n + (accumulate ? m * n : 0);
-  return Math.max(Math.ceil((m * k * n) / f.lanes), Math.ceil(reads / f.R), Math.ceil((m * n) / f.W));
+  return matmulCycles(m, k, n, accumulate, f.lanes, f.R, f.W);
 }
 
 /** Cycles a stream of `elems` elements of `type` occupies each link (its duration D). */

@@ -144,10 +144,20 @@ function overflow(plan: SramPlan, capacity: number): DiagnosticError {
   const items = worst.items.map((t) => ({ name: t.value, bytes: t.elements * MEM_TYPE_BYTES[t.mem], kind: t.kind }))
     .sort((a, b) => b.bytes - a.bytes || (a.name < b.name ? -1 : 1));
   const list = items.slice(0, 12).map((t) => `%${t.name} ${t.bytes} B (${t.kind})`).join(', ') + (items.length > 12 ? `, and ${items.length - 12} more` : '');
+  // Peak live bytes: constants and I/O always, temporaries by their live steps.
+  const ev: [number, number][] = [];
+  let fixed = 0;
+  for (const t of worst.items) {
+    const b = t.elements * MEM_TYPE_BYTES[t.mem];
+    if (t.kind === 'temp') ev.push([t.live[0], b], [t.live[1] + 1, -b]);
+    else fixed += b;
+  }
+  let cur = 0, peak = 0;
+  for (const [, d] of ev.sort((a, b) => a[0] - b[0] || a[1] - b[1])) peak = Math.max(peak, (cur += d));
   return new DiagnosticError({
     code: 'W3005',
     message: `the memory map needs ${plan.bytes} B per core (${plan.buffers.map((b) => `${b.name} ${b.length * MEM_TYPE_BYTES[b.type]} B`).join(', ')}), but a core has ${capacity} B`,
-    location: `core (${worst.core.x},${worst.core.y}): ${list}; total ${worst.bytes} B of ${capacity} B`,
+    location: `core (${worst.core.x},${worst.core.y}): ${list}; ${worst.bytes} B in all, at most ${fixed + peak} B live at once, of ${capacity} B`,
     hint: 'use a larger mesh or a target with more SRAM per core',
   });
 }

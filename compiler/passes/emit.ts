@@ -12,7 +12,8 @@
  * (an expression of x, y for the delays), and the program its total. Constants go in as one
  * constant per core and SRAM type (that core's pack, tiled into its arena at element 0, guarded to
  * the core); inputs and outputs are tiled whole into their I/O slot on their core. Route rules come
- * from route (programRules). The program carries the graph's opset.
+ * from route (programRules). The program carries the graph's opset and, as `source`, the graph IR
+ * text after the graph passes (what `wafer run --check` evaluates for reference).
  *
  *   before:  (mesh + plan + schedule)  step 0 @0 call relu cost 129
  *   after:   region 0 "main" rect (0,0 1x1)   0 call Relu(B1[0] f32[8,16]) -> (B0[0] f32[8,16]) @ "relu"   (predicted start 0)
@@ -23,6 +24,7 @@ import { ProgramBuilder, X, Y, and, eq, or, select, type BufferRef, type InstrRe
 import type { Expr, MemType, Program, Rect } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import type { Tensor } from '../../ir/tensor.js';
+import { printGraph } from '../../ir/text.js';
 import { emitCallKernel, type CallSpec } from '../kernels/call.js';
 import { emitTransferKernel } from '../kernels/transfer.js';
 import type { BackendPass, BackendState, Core, Placement, Schedule, SramPlan, SramTensor, TransferRoute } from '../pipeline.js';
@@ -165,10 +167,12 @@ export const emitPass: BackendPass = {
   id: 'emit',
   summary: 'write the program: one SPMD region, memory map, instructions with predicted starts, routes, data',
   run(state: BackendState): BackendState {
-    const program = emitProgram({
+    const program: Program = emitProgram({
       mesh: state.mesh!, target: state.target, placement: state.placement!, routes: state.routes ?? [], sram: state.sram!,
       schedule: state.schedule!, outputNames: state.outputNames ?? new Map(),
     });
+    // The graph the program computes, so that `wafer run --check` can evaluate the same thing.
+    program.source = printGraph(state.graph);
     return { ...state, program };
   },
 };
