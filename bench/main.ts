@@ -5,11 +5,13 @@
 import { writeFileSync } from 'node:fs';
 import { machineLine } from './machine.js';
 import { runEmulatorBench } from './emulator.js';
+import { runGemmBench } from './gemm.js';
 import { runReferenceBench } from './reference.js';
 
 const BENCHES: Record<string, () => { text: string; json: unknown }> = {
   reference: runReferenceBench,
   emulator: runEmulatorBench,
+  gemm: runGemmBench,
 };
 
 export function benchMain(argv: string[]): number {
