@@ -26,6 +26,8 @@ export function benchMain(argv: string[]): number {
   const { text, json } = BENCHES[name]();
   const machine = machineLine();
   process.stdout.write(`${machine}\n${text}\n`);
-  if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ bench: name, machine, results: json }, null, 1) + '\n');
+  // A bench whose figures are rows (gemm, gemv) writes the array of rows itself; others an object.
+  const doc = Array.isArray(json) ? json : { bench: name, machine, results: json };
+  if (jsonFile) writeFileSync(jsonFile, JSON.stringify(doc, null, 1) + '\n');
   return 0;
 }

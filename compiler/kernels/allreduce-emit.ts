@@ -224,6 +224,8 @@ export function emitTree(rb: BodyBuilder, plan: TreePlan, ports: AxisPorts, ops:
   }
   if (ops.copyAtRoot) rb.copy(dst, src, n, atRoot);
   if (col.broadcast !== undefined) rb.recv(dst, n, col.broadcast, g((p) => p !== R));
+  // Leave no transfer in flight: the next kernel (or the scheduler's padding) starts from a quiet core.
+  rb.wait();
   return routes.rules(pos, L);
 }
 

@@ -18,13 +18,15 @@
  *   word reached it. A message of w > Q words needs every receive of the chain posted before the
  *   stream feeding it starts, so the head waits: t0 = max(P0, max_k (P_k − o_{k−1})), with o_k the
  *   chain offset of stream k. A message of w ≤ Q words is eager: it never waits for a receive; one
- *   that meets a forward not yet posted is buffered there and relayed at max(arrival, posting) + β.
- *   Both cases give start_k = max(arrival_{k−1}, P_k) + β for the eager recurrence;
+ *   that meets a forward not yet posted is buffered there and relayed at max(arrival, posting) + β,
+ *   so start_k = max(arrival_{k−1}, P_k) + β;
  * - `wait` ends at max(issue + I, latest completion); a core finishes at max(its last issue end, its
  *   latest completion).
- * The remaining condition — every link free when a stream wants it (streams are given links in the
- * order they start and never back-fill) — is not assumed: `checkLinks` verifies it on the computed
- * schedule and throws an internal error if a plan ever violates it (the plans are built so it holds).
+ * Two conditions are not assumed but checked on the computed schedule: every link is free when a
+ * stream wants it (streams are given links in the order they start and never back-fill: LinkLog),
+ * and every receive a rendezvous chain's start depends on is visible to the emulator in time
+ * (chainTiming's `hazard`). A plan failing either throws ScheduleInvariantError, which allreduceCost
+ * reports as W3007; the plans are built so that K ≤ 2 never does.
  */
 import { lanesFor, fillCycles, unaryCycles } from '../../ir/program-cost.js';
 import { wordsFor, type MemType } from '../../ir/program.js';
@@ -91,7 +93,7 @@ export interface LineTiming {
 /**
  * A schedule the timing rules cannot vouch for: streams that could contend for a link, or a chain
  * whose start would depend on a receive the fabric cannot see yet. The plans are built so that this
- * does not happen for K ≤ 2; allreduceCost turns it into a W3002 diagnostic.
+ * does not happen for K ≤ 2; allreduceCost turns it into a W3007 diagnostic.
  */
 export class ScheduleInvariantError extends Error {}
 
@@ -327,6 +329,8 @@ export function treeTiming(f: LineFigures, plan: TreePlan, o: TreeTimingOptions)
     log.stream(f, R, dests, t, msg.D, t, R);
   }
   clock[R] += o.rootCopy;
+  // The closing wait: the kernel leaves no transfer in flight (kernel.ts), so finish = next issue.
+  for (let p = 0; p < L; p++) clock[p] = Math.max(clock[p] + f.issue, done[p]);
   if (hazard) throw new ScheduleInvariantError('allreduce schedule: a rendezvous chain would start before one of its receives is visible');
   log.check('allreduce schedule');
   const finish = clock.map((c, p) => Math.max(c, done[p]));
@@ -357,31 +361,32 @@ export function ringTiming(f: LineFigures, L: number, o: RingTimingOptions): Lin
   if (L <= 1) return { finish: [o.setup + o.teardown], issueEnd: [o.setup + o.teardown], cycles: o.setup + o.teardown };
   const steps = 2 * (L - 1);
   const eager = msg.words <= f.queueWords;
-  const begin = new Array<number>(L).fill(o.setup + f.issue + f.loop);
-  // Buffered entries per receiving position: release cycles of eager streams not yet consumed/released.
+  const lat1 = 2 * f.ramp + f.hop, latWrap = 2 * f.ramp + (L - 1) * f.hop;
+  const begin = new Float64Array(L).fill(o.setup + f.issue + f.loop);
+  // Eager streams buffered at each receiving position and not known to be released: release cycles.
   const buffered: number[][] = Array.from({ length: L }, () => []);
-  const sp = new Array<number>(L), rp = new Array<number>(L), sendDone = new Array<number>(L), recvDone = new Array<number>(L);
+  const rp = new Float64Array(L), sendDone = new Float64Array(L), recvDone = new Float64Array(L);
   for (let k = 0; k < steps; k++) {
+    for (let p = 0; p < L; p++) rp[p] = begin[p] + 2 * f.post;
     for (let p = 0; p < L; p++) {
-      sp[p] = begin[p] + f.post;
-      rp[p] = sp[p] + f.post;
-    }
-    for (let p = 0; p < L; p++) {
-      const q = (p + 1) % L;
-      const hops = q === 0 ? L - 1 : 1;
-      let t = sp[p];
+      const q = p + 1 === L ? 0 : p + 1;
+      const sp = begin[p] + f.post;
+      let t = sp;
       let viaBuffer = false;
       if (!eager) t = Math.max(t, rp[q]);
       else if (rp[q] > t) {
         // Eager: starts once the receive is posted or q's buffer has room for it.
-        const room = (c: number) => buffered[q].reduce((s, rel) => s + (rel > c ? msg.words : 0), 0) + msg.words <= f.queueWords;
-        let c = t;
-        while (!room(c) && c < rp[q]) c = Math.min(rp[q], ...buffered[q].filter((rel) => rel > c));
-        t = c;
+        const buf = buffered[q];
+        for (;;) {
+          let held = 0, next = rp[q];
+          for (const rel of buf) if (rel > t) { held += msg.words; if (rel < next) next = rel; }
+          if (held + msg.words <= f.queueWords || t >= rp[q]) break;
+          t = next;
+        }
         viaBuffer = rp[q] > t;
       }
       sendDone[p] = t + msg.D;
-      recvDone[q] = Math.max(t + 2 * f.ramp + hops * f.hop, rp[q]) + msg.D;
+      recvDone[q] = Math.max(t + (q === 0 ? latWrap : lat1), rp[q]) + msg.D;
       if (viaBuffer) buffered[q].push(recvDone[q]);
     }
     for (let p = 0; p < L; p++) {
@@ -391,10 +396,11 @@ export function ringTiming(f: LineFigures, L: number, o: RingTimingOptions): Lin
     }
     // Entries released before the next posting of the position that sends into them can no longer count.
     for (let q = 0; q < L; q++) {
-      const next = begin[(q + L - 1) % L] + f.post;
-      if (buffered[q].length) buffered[q] = buffered[q].filter((rel) => rel > next);
+      if (!buffered[q].length) continue;
+      const next = begin[q === 0 ? L - 1 : q - 1] + f.post;
+      buffered[q] = buffered[q].filter((rel) => rel > next);
     }
   }
-  const finish = begin.map((e) => e + o.teardown);
+  const finish = Array.from(begin, (e) => e + o.teardown);
   return { finish, issueEnd: finish, cycles: Math.max(...finish) };
 }

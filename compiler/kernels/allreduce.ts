@@ -16,8 +16,9 @@
  * finish equal what the emulator measures. `reduceAlongAxis` (allreduce-reduce.ts) builds the
  * Softmax / RMSNorm / LayerNorm / mean reductions on this machinery.
  *
- * Contract details: `src` is scratch (on return it holds an unspecified partial); `dst` receives the
- * result and must not overlap `src`; both hold n elements of `type` ('f32' or 'f16'; f16 streams pack
+ * Contract details: the kernel ends with no transfer in flight, so each core's finish is also the
+ * cycle its next instruction issues; `src` is scratch (on return it holds an unspecified partial);
+ * `dst` receives the result and must not overlap `src`; both hold n elements of `type` ('f32' or 'f16'; f16 streams pack
  * two elements per word, and every combine rounds to f16, as the emulator's SRAM does).
  */
 import { diag } from '../../ir/diagnostics.js';
@@ -76,10 +77,10 @@ const MAX_N = 1 << 24;
 const MAX_K = 16;
 
 function bad(where: string, what: string, hint?: string): never {
-  throw diag('W3002', `allreduce ${where}: ${what}`, where, hint);
+  throw diag('W3007', `allreduce ${where}: ${what}`, where, hint);
 }
 
-/** Checks an allreduce shape for a line of `length` cores (W3002 on the first problem). */
+/** Checks an allreduce shape for a line of `length` cores (W3007 on the first problem). */
 export function checkAllreduceShape(s: AllreduceShape, length: number, where: string): void {
   if (!(ALLREDUCE_ALGORITHMS as readonly string[]).includes(s.algorithm)) bad(where, `unknown algorithm '${String(s.algorithm)}'`, `use one of ${ALLREDUCE_ALGORITHMS.join(', ')}`);
   if (s.axis !== 'x' && s.axis !== 'y') bad(where, `axis '${String(s.axis)}' is not x or y`);

@@ -64,7 +64,7 @@ export function checkGemvShape(s: GemvShape, where: string): void {
   }
   if (s.type !== 'f32' && s.type !== 'f16') bad.push(`type '${String(s.type)}' is not f32 or f16`);
   if (s.reduceAxis !== undefined && s.reduceAxis !== 'x' && s.reduceAxis !== 'y') bad.push(`reduceAxis '${String(s.reduceAxis)}' is not x or y`);
-  if (bad.length) throw diag('W3002', `GEMV ${where}: ${bad.join('; ')}`, where, 'give positive integer sizes and a P×P region');
+  if (bad.length) throw diag('W3007', `GEMV ${where}: ${bad.join('; ')}`, where, 'give positive integer sizes and a P×P region');
 }
 
 /** Exact cost and footprint of a GEMV. */
@@ -113,11 +113,11 @@ export function emitGemv(env: KernelEnv, algorithm: AllreduceAlgorithm, s: GemvS
   const where = env.loc || 'gemv';
   const cost = known ?? gemvCost(env.target, algorithm, s, where);
   if (env.width !== s.P || env.height !== s.P) {
-    throw diag('W3002', `GEMV ${where}: the region is ${env.width}×${env.height} cores, the kernel needs ${s.P}×${s.P}`, where, 'give the kernel a square region of side P');
+    throw diag('W3007', `GEMV ${where}: the region is ${env.width}×${env.height} cores, the kernel needs ${s.P}×${s.P}`, where, 'give the kernel a square region of side P');
   }
   const { kt, nt } = cost.tiles;
   for (const [name, b, len] of [['x', bufs.x, kt], ['W', bufs.W, kt * nt], ['y', bufs.y, nt]] as const) {
-    if (b.type !== s.type || b.length < len) throw diag('W3002', `GEMV ${where}: buffer ${b.name} (${name}) is ${b.length} × ${b.type}, the tile needs ${len} × ${s.type}`, where);
+    if (b.type !== s.type || b.length < len) throw diag('W3007', `GEMV ${where}: buffer ${b.name} (${name}) is ${b.length} × ${b.type}, the tile needs ${len} × ${s.type}`, where);
   }
   const rb: RegionBuilder = env.region;
   rb.setLoc(env.loc);
@@ -136,22 +136,22 @@ export interface GemvProgramOptions {
 
 /**
  * A standalone GEMV program on the P×P region at the mesh origin: inputs x [K] and W [K, N] tiled
- * as above, output y [N], the predicted total set. Throws W3002 when the region or the colours do
- * not fit the target, W5004 when a core's tiles do not fit its SRAM.
+ * as above, output y [N], the predicted total set. Throws W3007 when the region, the colours or a
+ * core's tiles (with the kernel's scratch) do not fit the target.
  */
 export function gemvProgram(algorithm: AllreduceAlgorithm, s: GemvShape, target: Target, opts: GemvProgramOptions = {}): Program {
   const where = `gemv-${algorithm}`;
   const cost = gemvCost(target, algorithm, s, where);
   const { P, type } = s;
   if (P > target.width || P > target.height) {
-    throw diag('W3002', `GEMV ${where}: a ${P}×${P} region does not fit the ${target.width}×${target.height} mesh of target ${target.name}`, where, 'use a smaller P or a larger target');
+    throw diag('W3007', `GEMV ${where}: a ${P}×${P} region does not fit the ${target.width}×${target.height} mesh of target ${target.name}`, where, 'use a smaller P or a larger target');
   }
   if (!cost.fitsSram) {
-    throw diag('W5004', `GEMV ${where}: a core needs ${cost.sramBytes} bytes (x ${cost.tiles.kt}, W ${cost.tiles.kt}×${cost.tiles.nt}, partial and y ${cost.tiles.nt} ${type} elements and ${cost.allreduce.scratchElements} of scratch), the target has ${target.sram.bytesPerCore}`,
+    throw diag('W3007', `GEMV ${where}: a core needs ${cost.sramBytes} bytes (x ${cost.tiles.kt}, W ${cost.tiles.kt}×${cost.tiles.nt}, partial and y ${cost.tiles.nt} ${type} elements and ${cost.allreduce.scratchElements} of scratch), the target has ${target.sram.bytesPerCore}`,
       where, 'use more cores (a larger P) or a smaller matrix');
   }
   if (cost.allreduce.colours > target.router.colours) {
-    throw diag('W3002', `GEMV ${where}: the allreduce needs ${cost.allreduce.colours} colours, target ${target.name} has ${target.router.colours}`, where, 'use fewer K-tree levels');
+    throw diag('W3007', `GEMV ${where}: the allreduce needs ${cost.allreduce.colours} colours, target ${target.name} has ${target.router.colours}`, where, 'use fewer K-tree levels');
   }
   const { kt, nt, gk, gn } = cost.tiles;
   const b = new ProgramBuilder(`${where}-${s.K}x${s.N}-p${P}-${type}`, target);

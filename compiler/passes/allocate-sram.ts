@@ -13,7 +13,8 @@
  *   instruction runs on one core and names its own literal offset.
  * - **I/O slots** (`io.<type>.<k>`) for graph inputs and outputs, whose tilings place a tensor at
  *   element 0 of a buffer: the k-th largest I/O tensor of every core shares slot k, as long as the
- *   largest of them.
+ *   largest of them. A tiled input or output (kernels/tiled.ts) has its own buffer `tile.<v>`,
+ *   one tile long, holding tile b on tile b's core.
  *
  * Buffers never overlap, so the map needs no live ranges; a core's footprint is the whole map. The
  * alternative — one buffer per tensor per core — would make every core reserve every other core's
@@ -28,6 +29,7 @@ import { DiagnosticError } from '../../ir/diagnostics.js';
 import type { MeshGraph } from '../../ir/mesh.js';
 import { MEM_TYPE_BYTES, type MemType } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
+import { parseTileName } from '../kernels/tiled.js';
 import type { BackendPass, BackendState, Core, SramBuffer, SramPlan, SramTensor } from '../pipeline.js';
 
 const TYPES: MemType[] = ['f32', 'i32', 'f16'];
@@ -78,6 +80,7 @@ export function allocateSram(mesh: MeshGraph, target: Target): SramPlan {
   const arenaLen: Record<MemType, number> = { f32: 0, i32: 0, f16: 0 };
   const usedType: Record<MemType, boolean> = { f32: false, i32: false, f16: false };
   const slotLen = new Map<string, number>(); // `${type}.${k}` → elements
+  const tileLen = new Map<string, { type: MemType; length: number }>(); // `tile.<base>` → elements
   const constOrder = [...mesh.constants.keys()];
   for (const { core, values } of cores) {
     const elems = (v: string) => mesh.values.get(v)!.type.shape.reduce((a, b) => a * b, 1);
@@ -106,7 +109,15 @@ export function allocateSram(mesh: MeshGraph, target: Target): SramPlan {
       }
       arenaLen[t] = Math.max(arenaLen[t], top);
       // I/O: the k-th largest of this core in slot k.
-      const io = values.filter((v) => ioNames.has(v) && !mesh.constants.has(v) && mem(v) === t)
+      // A tile of a tiled graph input or output (kernels/tiled.ts) has a buffer of its own, the same
+      // on every core, since one tiling puts every tile at element 0 of one buffer.
+      for (const v of values.filter((x) => ioNames.has(x) && !mesh.constants.has(x) && mem(x) === t && parseTileName(x))) {
+        usedType[t] = true;
+        const key = `tile.${parseTileName(v)!.base}`;
+        tileLen.set(key, { type: t, length: Math.max(tileLen.get(key)?.length ?? 0, elems(v)) });
+        tensors.push({ value: v, core, mem: t, elements: elems(v), kind: 'io', buffer: key, offset: 0, live: live.get(v)! });
+      }
+      const io = values.filter((v) => ioNames.has(v) && !mesh.constants.has(v) && mem(v) === t && !parseTileName(v))
         .sort((a, b) => elems(b) - elems(a) || (a < b ? -1 : 1));
       io.forEach((v, k) => {
         const key = `${t}.${k}`;
@@ -125,6 +136,7 @@ export function allocateSram(mesh: MeshGraph, target: Target): SramPlan {
   for (const t of TYPES) {
     for (let k = 0; slotLen.has(`${t}.${k}`); k++) add(`io.${t}.${k}`, t, slotLen.get(`${t}.${k}`)!);
   }
+  for (const [name, b] of [...tileLen].sort((a, c) => (a[0] < c[0] ? -1 : a[0] > c[0] ? 1 : 0))) add(name, b.type, b.length);
   const plan: SramPlan = { buffers, tensors, bytes: offset };
   const capacity = target.sram.bytesPerCore;
   if (plan.bytes > capacity) throw overflow(plan, capacity);

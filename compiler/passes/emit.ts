@@ -11,7 +11,9 @@
  * (a one-core region) is left out. Every instruction carries its predicted start: T_s + its offset
  * (an expression of x, y for the delays), and the program its total. Constants go in as one
  * constant per core and SRAM type (that core's pack, tiled into its arena at element 0, guarded to
- * the core); inputs and outputs are tiled whole into their I/O slot on their core. Route rules come
+ * the core); inputs and outputs are tiled whole into their I/O slot on their core, a tiled one
+ * (kernels/tiled.ts) as one tiling whose tile b sits at element 0 of `tile.<v>` on tile b's core. A
+ * call step of a tiled op covers finish.length consecutive ops, one call per core. Route rules come
  * from route (programRules). The program carries the graph's opset and, as `source`, the graph IR
  * text after the graph passes (what `wafer run --check` evaluates for reference).
  *
@@ -25,6 +27,8 @@ import type { Expr, MemType, Program, Rect } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { printGraph } from '../../ir/text.js';
+import { isStatic } from '../../ir/graph.js';
+import { parseTileName } from '../kernels/tiled.js';
 import { emitCallKernel, type CallSpec } from '../kernels/call.js';
 import { emitTransferKernel } from '../kernels/transfer.js';
 import type { BackendPass, BackendState, Core, Placement, Schedule, SramPlan, SramTensor, TransferRoute } from '../pipeline.js';
@@ -64,6 +68,8 @@ export interface EmitInput {
   sram: SramPlan;
   schedule: Schedule;
   outputNames: ReadonlyMap<string, string>;
+  /** Shape of a graph value (for tiled inputs and outputs, whose mesh values are the tiles). */
+  graphShape?: (name: string) => number[] | undefined;
 }
 
 export function emitProgram(inp: EmitInput): Program {
@@ -82,6 +88,7 @@ export function emitProgram(inp: EmitInput): Program {
   };
   const predict = (ref: InstrRef, at: Expr) => b.predict(ref, at);
   const ops = new Map(mesh.ops.map((op) => [op.name, op]));
+  const opIndex = new Map(mesh.ops.map((op, i) => [op.name, i]));
   const routes = new Map(inp.routes.map((x) => [x.op, x]));
 
   schedule.steps.forEach((step) => {
@@ -93,9 +100,13 @@ export function emitProgram(inp: EmitInput): Program {
         const mv = mesh.values.get(v)!;
         return { at: place(v), dtype: mv.type.dtype, shape: mv.type.shape };
       };
-      const spec: CallSpec = { opType: op.op, domain: op.domain, attrs: op.attrs, inputs: op.inputs.map(t), outputs: op.outputs.map(t) };
-      const core = step.finish[0].core;
-      predict(emitCallKernel(r, spec, coreGuard(core, region), op.name), T);
+      // A step of tiles covers finish.length consecutive ops, one per core (schedule.ts).
+      const first = opIndex.get(op.name)!;
+      step.finish.forEach((f, k) => {
+        const o = mesh.ops[first + k];
+        const spec: CallSpec = { opType: o.op, domain: o.domain, attrs: o.attrs, inputs: o.inputs.map(t), outputs: o.outputs.map(t) };
+        predict(emitCallKernel(r, spec, coreGuard(f.core, region), o.name), T);
+      });
     } else {
       const route = routes.get(op.name)!;
       const v = mesh.values.get(op.inputs[0])!;
@@ -158,8 +169,38 @@ export function emitProgram(inp: EmitInput): Program {
     if (kind === 'input') b.input(name, t.mem, [...shape], spec);
     else b.output(name, t.mem, [...shape], spec);
   };
-  for (const v of mesh.inputs) io(v, v, 'input');
-  for (const v of mesh.outputs) io(inp.outputNames.get(v) ?? v, v, 'output');
+  // A tiled input or output (kernels/tiled.ts): one tiling, tile b on the core holding `%v#tile<b>`.
+  const tiledIo = (list: string[], kind: 'input' | 'output') => {
+    const groups = new Map<string, string[]>();
+    for (const v of list) {
+      const p = parseTileName(v);
+      if (!p) continue;
+      (groups.get(p.base) ?? groups.set(p.base, []).get(p.base)!)[p.tile] = v;
+    }
+    for (const [base, tiles] of groups) {
+      const name = inp.outputNames.get(base) ?? base;
+      const shape = inp.graphShape?.(name);
+      if (!shape) throw new Error(`internal: emit: no shape for tiled ${kind} '${name}'`);
+      const first = mesh.values.get(tiles[0])!;
+      const ts = first.type.shape;
+      const tile: [number, number] = [ts.slice(0, -1).reduce((a, c) => a * c, 1), ts.length ? ts[ts.length - 1] : 1];
+      const cols = shape.length ? shape[shape.length - 1] : 1;
+      const perRow = cols / tile[1];
+      const cores = tiles.map((v) => where.get(v)!.core);
+      const spec = {
+        buffer: buffers.get(where.get(tiles[0])!.buffer)!, tile,
+        at: [perCore(cores.map((core, k) => ({ core, value: Math.floor(k / perRow) })), 0, region),
+          perCore(cores.map((core, k) => ({ core, value: k % perRow })), 0, region)] as [Expr, Expr],
+        guard: anyCore(cores, region),
+      };
+      if (kind === 'input') b.input(name, first.mem, [...shape], spec);
+      else b.output(name, first.mem, [...shape], spec);
+    }
+  };
+  for (const v of mesh.inputs) if (!parseTileName(v)) io(v, v, 'input');
+  tiledIo(mesh.inputs, 'input');
+  for (const v of mesh.outputs) if (!parseTileName(v)) io(inp.outputNames.get(v) ?? v, v, 'output');
+  tiledIo(mesh.outputs, 'output');
   return b.build();
 }
 
@@ -170,6 +211,7 @@ export const emitPass: BackendPass = {
     const program: Program = emitProgram({
       mesh: state.mesh!, target: state.target, placement: state.placement!, routes: state.routes ?? [], sram: state.sram!,
       schedule: state.schedule!, outputNames: state.outputNames ?? new Map(),
+      graphShape: (name) => { const t = state.graph.types.get(name); return t && isStatic(t) ? [...t.shape] : undefined; },
     });
     // The graph the program computes, so that `wafer run --check` can evaluate the same thing.
     program.source = printGraph(state.graph);

@@ -17,6 +17,8 @@
  * fragmentation) would still not fit, the budget shrinks by the excess and the placement runs again. Then the used cores are laid on the smallest near-square sub-region (the
  * whole mesh is rarely needed: a small model on mesh:64x64 uses a few cores), in snake order.
  *
+ * A tile of a tiled op (kernels/tiled.ts, `params.pin = k`) goes on the k-th core, no other.
+ *
  * Diagnostics: W3002 when one op's inputs and outputs alone exceed a core's SRAM (the op and the
  * tensors with their bytes are named), W3003 when the model needs more cores than the mesh has (a
  * per-core breakdown of the fullest core is given).
@@ -149,9 +151,16 @@ export function placeGreedy(mesh: MeshGraph, target: Target, budget: number): Pl
       if (!best || b > best.bytes) best = { bytes: b, core: home.get(v)! };
     }
     const candidates: number[] = [];
-    if (best !== undefined) candidates.push(best.core);
-    if (frontier >= 0 && !candidates.includes(frontier)) candidates.push(frontier);
-    candidates.push(-1); // a new core
+    // A tile of a tiled op (kernels/tiled.ts) is pinned to its own core: tile b on core b.
+    const pin = typeof op.params.pin === 'number' ? op.params.pin : undefined;
+    if (pin !== undefined) {
+      while (frontier < pin) open();
+      candidates.push(pin);
+    } else {
+      if (best !== undefined) candidates.push(best.core);
+      if (frontier >= 0 && !candidates.includes(frontier)) candidates.push(frontier);
+      candidates.push(-1); // a new core
+    }
 
     const tryOn = (c: number): boolean => {
       // Changes, with an undo log: [core, key, previous interval or undefined].
@@ -216,8 +225,8 @@ export function placeGreedy(mesh: MeshGraph, target: Target, budget: number): Pl
         opCore.push(c);
         return;
       }
-      if (cand === -1) {
-        // Not even an empty core holds the op: name it and its tensors.
+      if (cand === -1 || cand === pin) {
+        // Not even an empty core (or the pinned one) holds the op: name it and its tensors.
         const fresh = new CoreMemory();
         const extra = [...op.inputs, ...op.outputs].filter((v, k, all) => v && all.indexOf(v) === k)
           .map((v) => mkInterval(v, mesh.constants.has(v) ? 'const' : inputs.has(v) || outputs.has(v) ? 'io' : 'temp', 0, 0));

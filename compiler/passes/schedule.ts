@@ -8,6 +8,7 @@
  * The program's total is the sum of the C_s.
  *
  *   call on core c:            C_s = callCost(op)                    f_c = C_s, others 0
+ *   tiles of a tiled op:       C_s = max_b callCost(tile b)          f_b = callCost(tile b) on tile b's core
  *   transfer s → d (h hops):   P = I + C, D = ⌈words / (bits/32)⌉
  *                              f_s = P + max(I, D), f_d = P + max(I, 2ρ + h·α + D), C_s = max(f_s, f_d)
  *
@@ -34,7 +35,23 @@ export function schedule(mesh: MeshGraph, routes: readonly TransferRoute[], targ
   const byOp = new Map(routes.map((r) => [r.op, r]));
   const steps: ScheduleStep[] = [];
   let T = 0;
+  // The tiles of a tiled op (kernels/tiled.ts, `params.pin`) run together: consecutive tile calls on
+  // distinct cores, none reading another's output, share one step whose cost is the largest tile's.
+  // Such a step covers `finish.length` consecutive ops, one per finishing core (emit relies on it).
+  let group: { step: ScheduleStep; outputs: Set<string> } | undefined;
   for (const op of mesh.ops) {
+    const tile = op.kernel === 'call' && typeof op.params.pin === 'number';
+    if (tile && group && !group.step.finish.some((f) => f.core.x === op.region.x && f.core.y === op.region.y) &&
+      !op.inputs.some((v) => group!.outputs.has(v))) {
+      const cost = callKernelCycles(callSpecOf(mesh, op), target);
+      group.step.finish.push({ core: { x: op.region.x, y: op.region.y }, offset: cost });
+      if (cost > group.step.cost) {
+        T += cost - group.step.cost;
+        group.step.cost = cost;
+      }
+      for (const o of op.outputs) group.outputs.add(o);
+      continue;
+    }
     let step: ScheduleStep;
     if (op.kernel === 'redistribute') {
       const r = byOp.get(op.name)!;
@@ -51,6 +68,7 @@ export function schedule(mesh: MeshGraph, routes: readonly TransferRoute[], targ
     }
     steps.push(step);
     T += step.cost;
+    group = tile ? { step, outputs: new Set(op.outputs) } : undefined;
   }
   return { steps, totalCycles: T };
 }

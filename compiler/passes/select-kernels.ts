@@ -7,6 +7,8 @@
  * the first rule that accepts a node wins and `call` is the fallback. Every value gets its SRAM type:
  * float32 / float64 / bfloat16 → f32, float16 → f16 (f32 with `dtype: 'f32'`), integers and bool → i32.
  * Placement is not decided yet: every op and value sits on core (0,0) until `place` moves them.
+ * Last, graph inputs too large for a single-core op are tiled with their row-separable readers
+ * (kernels/tiled.ts: one `call` per tile, pinned to its core), or left for `place` to refuse.
  *
  * Integer constants must fit the i32 buffers: Slice starts/ends beyond the int32 range (the
  * INT64_MAX "to the end" idiom) are clamped, which does not change the result; any other such
@@ -24,6 +26,7 @@ import { isStatic, type Graph, type Node, type StaticType } from '../../ir/graph
 import { singleCoreLayout, type KernelName, type MeshGraph, type MeshOp, type MeshValue } from '../../ir/mesh.js';
 import type { MemType } from '../../ir/program.js';
 import { Tensor } from '../../ir/tensor.js';
+import { tileOversized } from '../kernels/tiled.js';
 import type { BackendOptions, BackendPass, BackendState } from '../pipeline.js';
 
 /** A kernel selection rule: returns the kernel (and its parameters) for a node it can run, else undefined. */
@@ -154,6 +157,6 @@ export const selectKernelsPass: BackendPass = {
   summary: 'choose a kernel (call) and an SRAM type and layout for every op and value',
   run(state: BackendState): BackendState {
     const { mesh, outputNames } = selectKernels(state.graph, state);
-    return { ...state, mesh, outputNames };
+    return { ...state, mesh: tileOversized(mesh, state.target), outputNames };
   },
 };
