@@ -13,3 +13,19 @@ export { importOnnx, readTensorProto, bindDims, bindDimsFromInputs, type ImportO
 export { nodeHost, type ImportHost } from './compiler/host.js';
 export { runPasses, type GraphPass, type PassContext, type PipelineOptions } from './compiler/pass-manager.js';
 export { GRAPH_PASSES } from './compiler/pipeline.js';
+// targets, programs, mesh IR
+export type { Target } from './ir/target.js';
+export { resolveTarget, applyTargetOverrides, parseTargetSpec, describeTarget, TARGET_PRESETS } from './ir/target-presets.js';
+export * from './ir/program.js';
+export { encodeProgram, decodeProgram } from './ir/program-codec.js';
+export { disassemble, programToJson } from './ir/program-text.js';
+export * from './ir/program-builder.js';
+export * from './ir/mesh.js';
+export { printMesh, parseMesh } from './ir/mesh-text.js';
+export { verifyMesh, assertMeshVerified } from './ir/mesh-verify.js';
+// the compiler back-end and the emulator
+export { compile, runBackend, type CompileOptions, type CompileResult } from './compiler/compile.js';
+export { emulate, loadProgram, type EmulateOptions, type LoadedProgram } from './runtime/index.js';
+export type * from './runtime/result.js';
+export { formatReport, reportJson } from './runtime/report.js';
+export { traceJson } from './runtime/trace.js';

@@ -6,12 +6,14 @@ import { writeFileSync } from 'node:fs';
 import { machineLine } from './machine.js';
 import { runEmulatorBench } from './emulator.js';
 import { runGemmBench } from './gemm.js';
+import { runGemvBench } from './gemv.js';
 import { runReferenceBench } from './reference.js';
 
 const BENCHES: Record<string, () => { text: string; json: unknown }> = {
   reference: runReferenceBench,
   emulator: runEmulatorBench,
   gemm: runGemmBench,
+  gemv: runGemvBench,
 };
 
 export function benchMain(argv: string[]): number {
