@@ -19,7 +19,7 @@ import type { Target } from '../ir/target.js';
 import { printGraph } from '../ir/text.js';
 import { bindDims, importOnnx } from './frontend/onnx/index.js';
 import type { ImportHost } from './host.js';
-import { checkPassIds, runPasses, type GraphPass, type PipelineOptions } from './pass-manager.js';
+import { checkPassIds, runPasses, type PipelineOptions } from './pass-manager.js';
 import { formatSramPlan } from './passes/allocate-sram.js';
 import { formatSchedule } from './passes/schedule.js';
 import { BACKEND_PASSES, GRAPH_PASSES, type BackendOptions, type BackendState } from './pipeline.js';
@@ -90,7 +90,7 @@ export function runBackend(graph: Graph, options: CompileOptions): BackendState 
 
 /** Compiles ONNX model bytes or a graph (imported, not yet through the graph passes) for a target. */
 export function compile(model: Uint8Array | Graph, options: CompileOptions): CompileResult {
-  const all = [...GRAPH_PASSES, ...BACKEND_PASSES] as unknown as GraphPass[];
+  const all = [...GRAPH_PASSES, ...BACKEND_PASSES];
   checkPassIds(all, options.printBefore, '--print-ir-before');
   checkPassIds(all, options.printAfter, '--print-ir-after');
   let g = model instanceof Uint8Array ? importOnnx(model, { modelPath: options.modelPath, host: options.host, dims: options.dims }) : model;

@@ -43,7 +43,7 @@ function wants(list: string[] | undefined, id: string): boolean {
 }
 
 /** Checks that every id in a --print-ir-* list names a pass of the pipeline. */
-export function checkPassIds(passes: GraphPass[], ids: string[] | undefined, flag: string): void {
+export function checkPassIds(passes: readonly { id: string }[], ids: string[] | undefined, flag: string): void {
   for (const id of ids ?? []) {
     if (id !== 'all' && !passes.some((p) => p.id === id)) {
       throw new DiagnosticError({
