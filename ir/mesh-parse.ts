@@ -186,23 +186,7 @@ class MeshParser extends Parser {
 
   /** `results = kernel [domain:]op(args) {attrs} on (x,y WxH) {params} @name`. */
   private op(): MeshOp {
-    const outputs: string[] = [];
-    if (this.is('(')) {
-      this.take();
-      this.expect(')', 'punct', "')' (an op without results is written '() = kernel Op(...)')");
-    } else {
-      do {
-        if (this.is('_', 'word')) {
-          this.take();
-          outputs.push('');
-        } else {
-          const v = this.expectKind('value', 'a result (%name or _)');
-          this.defineValue(v, this.meshAnnotation());
-          outputs.push(v.text);
-        }
-      } while (this.is(',') && this.take());
-    }
-    this.expect('=');
+    const outputs = this.results((v) => this.defineValue(v, this.meshAnnotation()), "an op without results is written '() = kernel Op(...)'");
     const kernel = this.wordOrString('a kernel name (call, redistribute, gemm.meshgemm, ...)');
     let op = '';
     let domain = '';

@@ -183,11 +183,15 @@ export class Parser {
     this.define(v, ann);
   }
 
-  private node(): Node {
+  /**
+   * The results before `=`: `()` for none, else a comma list of `_` (an unused optional result) or
+   * `%name` followed by its annotation, which `define` reads and records.
+   */
+  protected results(define: (v: Token) => void, none: string): string[] {
     const outputs: string[] = [];
     if (this.is('(')) {
       this.take();
-      this.expect(')', 'punct', "')' (a node without results is written '() = Op(...)')");
+      this.expect(')', 'punct', `')' (${none})`);
     } else {
       do {
         if (this.is('_', 'word')) {
@@ -195,12 +199,17 @@ export class Parser {
           outputs.push('');
         } else {
           const v = this.expectKind('value', 'a result (%name or _)');
-          this.define(v, this.annotation());
+          define(v);
           outputs.push(v.text);
         }
       } while (this.is(',') && this.take());
     }
     this.expect('=');
+    return outputs;
+  }
+
+  private node(): Node {
+    const outputs = this.results((v) => this.define(v, this.annotation()), "a node without results is written '() = Op(...)'");
     let domain = '';
     let op = this.wordOrString('an op name');
     if (this.is(':')) {
