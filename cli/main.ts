@@ -56,7 +56,10 @@ export function buildProgram(): Command {
       .argument('<model>', 'model.onnx file')
       .requiredOption('--target <spec>', 'target: a preset (wse2, wse3), mesh:WxH, or a .json file of overrides')
       .requiredOption('-o, --output <file>', 'program file to write (.wafer)')
-      .option('--dtype <type>', 'SRAM element type of float tensors: f32 or f16'),
+      .option('--dtype <type>', 'SRAM element type of float tensors: f32 or f16')
+      .option('--layout <mode>', 'auto (default), single (single-core ops) or distributed (block layouts over a square region)')
+      .option('--gemm <algorithm>', 'GEMM of distributed MatMuls: meshgemm, cannon, summa or auto (default)')
+      .option('--allreduce <algorithm>', 'allreduce of distributed reductions and Softmax: ktree, chain, ring or auto (default)'),
   ).action(compileCommand);
 
   passOptions(

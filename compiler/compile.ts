@@ -64,9 +64,32 @@ export function printBackendState(s: BackendState, passId: string): string {
 
 const wants = (list: string[] | undefined, id: string) => !!list && (list.includes('all') || list.includes(id));
 
-/** Runs the back-end passes on a graph that went through the graph passes. */
+/** Diagnostics of the single-core back end that the distributed one may overcome. */
+const TOO_BIG = new Set(['W3002', 'W3003', 'W3005']);
+
+/**
+ * Runs the back-end passes on a graph that went through the graph passes. With layout 'auto' (the
+ * default), a model that single-core ops cannot hold (W3002 / W3003 / W3005) is compiled again in
+ * distributed mode; when that fails too, both reasons are reported, the single-core one first.
+ */
 export function runBackend(graph: Graph, options: CompileOptions): BackendState {
-  let s: BackendState = { graph, target: options.target, options: { dtype: options.dtype }, notes: [] };
+  const layout = options.layout ?? 'auto';
+  if (layout !== 'auto') return runBackendAs(graph, options, layout);
+  try {
+    return runBackendAs(graph, options, 'single');
+  } catch (e) {
+    if (!(e instanceof DiagnosticError) || !e.diagnostics.some((d) => TOO_BIG.has(d.code))) throw e;
+    try {
+      return runBackendAs(graph, options, 'distributed');
+    } catch (d) {
+      if (!(d instanceof DiagnosticError)) throw d;
+      throw new DiagnosticError([...e.diagnostics, ...d.diagnostics.map((x) => ({ ...x, message: `distributed mode: ${x.message}` }))]);
+    }
+  }
+}
+
+function runBackendAs(graph: Graph, options: CompileOptions, layout: 'single' | 'distributed'): BackendState {
+  let s: BackendState = { graph, target: options.target, options: { dtype: options.dtype, layout, gemm: options.gemm, allreduce: options.allreduce }, notes: [] };
   const verify = options.verify ?? true;
   const offset = GRAPH_PASSES.length;
   BACKEND_PASSES.forEach((pass, k) => {

@@ -18,7 +18,8 @@
  */
 import type { Graph } from '../ir/graph.js';
 import type { MeshGraph } from '../ir/mesh.js';
-import type { MemType, Program, Rect, RouteRule } from '../ir/program.js';
+import type { Expr, MemType, Program, Rect, RouteRule } from '../ir/program.js';
+import type { AllreduceChoice, GemmChoice } from './kernels/distribute-plan.js';
 import type { Target } from '../ir/target.js';
 import type { GraphPass } from './pass-manager.js';
 import { allocateSramPass } from './passes/allocate-sram.js';
@@ -44,6 +45,16 @@ export function passById(id: string): GraphPass | undefined {
 export interface BackendOptions {
   /** `f32` stores float16 values in f32 buffers; `f16` (default) keeps them f16. */
   dtype?: 'f32' | 'f16';
+  /**
+   * `single`: every op a single-core `call` (tiled row by row when an input is too large);
+   * `distributed`: every value in a block layout over a P×P region, every op a distributed kernel;
+   * `auto` (default): single, and distributed when the model does not fit single cores.
+   */
+  layout?: 'auto' | 'single' | 'distributed';
+  /** GEMM algorithm of distributed MatMuls (`auto`: the cheapest by the exact cost). */
+  gemm?: GemmChoice;
+  /** Allreduce algorithm of distributed reductions and Softmax (`auto`: the cheapest). */
+  allreduce?: AllreduceChoice;
 }
 
 /** A core of the mesh, absolute coordinates. */
@@ -98,27 +109,31 @@ export interface SramBuffer {
   type: MemType;
   /** Elements. */
   length: number;
-  /** Byte offset in every core's SRAM. */
+  /** Byte offset in SRAM (on every core where the buffer exists). */
   offset: number;
+  /** The cores where the buffer exists (undefined: every core of the region). */
+  cores?: Core[];
 }
 
 export interface SramPlan {
-  /** The region's memory map (the same on every core). */
+  /** The region's buffers (each on the cores it names, or on every core). */
   buffers: SramBuffer[];
   tensors: SramTensor[];
-  /** Bytes the map reaches. */
+  /** Bytes the map reaches on the fullest core. */
   bytes: number;
 }
 
 /** One step of the schedule: one op, started on every core of the region at `start`. */
 export interface ScheduleStep {
   op: string;
-  kind: 'call' | 'transfer';
+  kind: 'call' | 'transfer' | 'kernel';
   start: number;
   /** C_s: cycles until every core may start the next step. */
   cost: number;
   /** Finish offsets of the cores that do work in this step (others: 0). */
   finish: { core: Core; offset: number }[];
+  /** A distributed kernel's finish offset on every core of its region, as an expression of x, y. */
+  finishExpr?: Expr;
 }
 
 export interface Schedule {

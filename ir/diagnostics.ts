@@ -46,6 +46,7 @@ export const DIAGNOSTIC_CODES: Record<string, string> = {
   W3005: 'the memory map of a region exceeds a core\'s SRAM',
   W3006: 'a value cannot be held in SRAM as the program format requires',
   W3007: 'a distributed kernel cannot run with these parameters on its region or target',
+  W3008: 'an op of a distributed program has no distributed kernel for its values\' layouts',
   // program files and the loader
   W5001: 'target description is invalid',
   W5002: 'program file is truncated, corrupt or not a wafer program',

@@ -11,7 +11,8 @@
  *   has a known dtype and non-negative integer dims, its SRAM type is f32, f16 or i32, and a
  *   constant's tensor has the value's type;
  * - layouts: the region is a non-empty rectangle (inside the mesh when its size is given); one dim map
- *   and one tile size per tensor dimension; at most one dim split along x and one along y; an 'r' dim's
+ *   and one tile size per tensor dimension; at most one dim split along x and one run of consecutive
+ *   dims along y (merged row-major); an 'r' dim's
  *   tile is the whole dim; a split dim's tile is a positive integer and tile × (region width for x,
  *   height for y) covers the dim;
  * - ops: the region is a non-empty rectangle inside the mesh; `redistribute` has exactly one input and
@@ -168,10 +169,11 @@ function layoutProblems(l: Layout, shape: readonly number[]): string[] {
   if (l.tile.length !== rank) out.push(`tile [${l.tile.join(',')}] has ${l.tile.length} sizes but the type has rank ${rank}`);
   const bad = l.dims.filter((d) => d !== 'x' && d !== 'y' && d !== 'r');
   if (bad.length) out.push(`unknown dim map '${String(bad[0])}' (x, y or r)`);
-  for (const axis of ['x', 'y'] as const) {
-    const n = l.dims.filter((d) => d === axis).length;
-    if (n > 1) out.push(`${n} dims are split along mesh ${axis}; at most one may be`);
-  }
+  // At most one dim per axis — except a run of consecutive dims along y, merged row-major and split
+  // together (the rows of a block layout's 2-D view).
+  const ys = l.dims.flatMap((d, i) => (d === 'y' ? [i] : []));
+  if (l.dims.filter((d) => d === 'x').length > 1) out.push(`${l.dims.filter((d) => d === 'x').length} dims are split along mesh x; at most one may be`);
+  if (ys.length > 1 && ys[ys.length - 1] - ys[0] !== ys.length - 1) out.push(`dims ${ys.join(', ')} are split along mesh y but not consecutive; a run of consecutive dims may be merged`);
   if (out.length) return out;
   l.dims.forEach((d, i) => {
     const size = shape[i];
@@ -180,10 +182,16 @@ function layoutProblems(l: Layout, shape: readonly number[]): string[] {
       if (tile !== size) out.push(`dim ${i} is not split ('r') so its tile is the whole dim ${size}, not ${tile}`);
       return;
     }
-    const cores = d === 'x' ? l.region.width : l.region.height;
     if (!Number.isSafeInteger(tile) || tile < 1) out.push(`dim ${i} (split along ${d}) has tile ${tile}; tiles of split dims are positive integers`);
-    else if (tile * cores < size) out.push(`dim ${i} of size ${size} split along ${d} over ${cores} cores needs tiles of at least ${Math.ceil(size / cores)}, not ${tile}`);
+    else if (d === 'x' && tile * l.region.width < size) out.push(`dim ${i} of size ${size} split along x over ${l.region.width} cores needs tiles of at least ${Math.ceil(size / l.region.width)}, not ${tile}`);
   });
+  if (out.length || ys.length === 0) return out;
+  const size = ys.reduce((a, i) => a * shape[i], 1);
+  const tile = ys.reduce((a, i) => a * l.tile[i], 1);
+  if (tile * l.region.height >= size) return out;
+  const need = Math.ceil(size / l.region.height);
+  out.push(ys.length === 1 ? `dim ${ys[0]} of size ${size} split along y over ${l.region.height} cores needs tiles of at least ${need}, not ${tile}`
+    : `dims ${ys.join(', ')} (merged, ${size} rows) split along y over ${l.region.height} cores need tiles of at least ${need} rows, not ${tile}`);
   return out;
 }
 

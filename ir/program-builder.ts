@@ -123,6 +123,8 @@ export class BufferRef {
     readonly type: MemType,
     readonly length: number,
     readonly offset: number,
+    /** Cores of the region where the buffer exists (undefined: every core). */
+    readonly guard?: Expr,
   ) {}
   /** Element `offset` of this buffer, as an operand. */
   at(offset: Expr): BufferSlice {
@@ -337,11 +339,12 @@ export class RegionBuilder extends BodyBuilder {
 
   /**
    * Declares a buffer of `length` elements. It is placed after every buffer declared so far, aligned
-   * to 4 bytes, unless `offset` (bytes) says where.
+   * to 4 bytes, unless `offset` (bytes) says where. With `guard` (an expression of x, y, w, h) the
+   * buffer exists only on the cores where the guard is non-zero.
    */
-  buffer(name: string, type: MemType, length: number, opts?: { offset?: number }): BufferRef {
+  buffer(name: string, type: MemType, length: number, opts?: { offset?: number; guard?: Expr }): BufferRef {
     const offset = opts?.offset ?? this.cursor;
-    const ref = new BufferRef(this, this.buffers.length, name, type, length, offset);
+    const ref = new BufferRef(this, this.buffers.length, name, type, length, offset, opts?.guard);
     this.buffers.push(ref);
     this.cursor = Math.max(this.cursor, align4(offset + ref.bytes));
     return ref;
@@ -470,6 +473,7 @@ export class ProgramBuilder {
         buffers: r.buffers.map((b) => {
           const d: BufferDecl = { name: b.name, type: b.type, offset: b.offset, length: b.length };
           if (b.liveRange) d.live = [idOf(b.liveRange[0], `live range of buffer "${b.name}"`), idOf(b.liveRange[1], `live range of buffer "${b.name}"`)];
+          if (b.guard !== undefined) d.guard = b.guard;
           return d;
         }),
         body: bodies[i],

@@ -32,7 +32,7 @@ export interface MAttribute {
   name: string; kind: number; i?: number; f?: number; s?: string; ints?: number[]; floats?: number[]; strings?: string[]; t?: Opt<MTensorValue>;
 }
 export interface MCall { opType: string; domain: string; attrs: MAttribute[]; inputs: MCallTensor[]; outputs: MCallTensor[] }
-export interface MBuffer { name: string; type: number; offset: number; length: number; live?: Opt<{ first: number; last: number }> }
+export interface MBuffer { name: string; type: number; offset: number; length: number; live?: Opt<{ first: number; last: number }>; guard?: Codes }
 export interface MInstr {
   id: number;
   loc: string;
@@ -184,6 +184,7 @@ export function programToMessage(p: Program): MProgram {
         buffers: r.kernel.buffers.map((b) => {
           const mb: MBuffer = { name: b.name, type: code(MEM_TYPES, b.type), offset: b.offset, length: b.length };
           if (b.live) mb.live = { first: b.live[0], last: b.live[1] };
+          if (b.guard !== undefined) mb.guard = ex(b.guard);
           return mb;
         }),
         body: r.kernel.body.map(instrToMessage),
@@ -395,6 +396,8 @@ class Reader {
     const buffers = k.buffers.map((b): BufferDecl => {
       const d: BufferDecl = { name: b.name, type: this.en(b.type, MEM_TYPES, `${where}, buffer "${b.name}"`, 'buffer type'), offset: b.offset, length: b.length };
       if (b.live !== null && b.live !== undefined) d.live = [b.live.first, b.live.last];
+      const guard = codesToExpr(b.guard ?? [], `${where}, buffer "${b.name}": guard`, this.source);
+      if (guard !== undefined) d.guard = guard;
       return d;
     });
     return { name: m.name, rect: this.rect(m.rect, where), kernel: { buffers, body: k.body.map((i) => this.instr(i, 0, where)) } };

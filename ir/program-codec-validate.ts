@@ -161,6 +161,8 @@ class Checker {
       this.count(b.length, w, 'buffer length');
       if (b.offset % MEM_TYPE_BYTES[type] !== 0) this.fail(w, `offset ${b.offset} is not aligned to the ${MEM_TYPE_BYTES[type]}-byte ${type} element`);
       if (b.offset + b.length * MEM_TYPE_BYTES[type] > MAX_COUNT) this.fail(w, `buffer ends past byte ${MAX_COUNT}`);
+      // A core-only expression: whether a buffer exists cannot change between loop iterations.
+      if (b.guard !== undefined) this.expr(b.guard, 0, w, 'buffer guard');
     });
   }
 

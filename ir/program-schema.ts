@@ -249,6 +249,9 @@ message Buffer {
   uint32 length = 4;
   // Absent: live for the whole kernel.
   LiveRange live = 5;
+  // Expr over x, y, w, h; empty: the buffer exists on every core of the region, otherwise only on
+  // the cores where it is non-zero.
+  repeated sint64 guard = 6;
 }
 
 // Instruction ids, inclusive.

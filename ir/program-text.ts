@@ -167,7 +167,9 @@ function table(rows: string[][], indent: string): string[] {
 }
 
 function bufferRow(b: BufferDecl, i: number): string[] {
-  return [`B${i}`, q(b.name), `${b.type}[${b.length}]`, `offset ${b.offset}`, `${bufferBytes(b)} B`, b.live ? `live ${b.live[0]}..${b.live[1]}` : ''];
+  const live = b.live ? `live ${b.live[0]}..${b.live[1]}` : '';
+  const guard = b.guard !== undefined ? `if ${exprToText(b.guard)}` : '';
+  return [`B${i}`, q(b.name), `${b.type}[${b.length}]`, `offset ${b.offset}`, `${bufferBytes(b)} B`, ...(guard ? [live, guard] : [live])];
 }
 
 function tilingText(t: Tiling, p: Program): string {

@@ -5,7 +5,8 @@
  *
  * A program is a set of regions (rectangles of cores), each running one SPMD kernel whose operands
  * and guards are expressions of the core's coordinates; router colour configuration given by rules
- * over rectangles (not per-core lists); an SRAM memory map per kernel; constants stored once with a
+ * over rectangles (not per-core lists); an SRAM memory map per kernel (a buffer may exist on only some
+ * of the region's cores, BufferDecl.guard); constants stored once with a
  * tiling rule; program inputs/outputs with the same tiling rules; and the compiler's predicted timing.
  * Program size grows with the number of distinct kernels and rules, not with the number of cores.
  *
@@ -48,7 +49,11 @@ export type MemType = 'f32' | 'f16' | 'i32';
 
 export const MEM_TYPE_BYTES: Record<MemType, number> = { f32: 4, f16: 2, i32: 4 };
 
-/** A buffer of a kernel's SRAM memory map (same layout on every core of the region). */
+/**
+ * A buffer of a kernel's SRAM memory map. The layout is the same on every core of the region, but a
+ * buffer with a `guard` exists only on the cores where the guard is non-zero: it takes SRAM there
+ * only, and two buffers that no core has both of may share bytes.
+ */
 export interface BufferDecl {
   name: string;
   type: MemType;
@@ -61,6 +66,11 @@ export interface BufferDecl {
    * ranges overlap must have disjoint live ranges. Omitted: live for the whole kernel.
    */
   live?: [number, number];
+  /**
+   * The buffer exists only on the cores of the region where this expression of x, y, w, h (no loop
+   * counters) is non-zero. Omitted: on every core.
+   */
+  guard?: Expr;
 }
 
 /** A place in a buffer: element `offset` of buffer number `buf` (index into the kernel's buffers). */

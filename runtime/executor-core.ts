@@ -45,6 +45,32 @@ function oob(ex: Executor, c: number, ins: CInstr, logical: number, off: number,
   });
 }
 
+/** W6004 for an operand naming a buffer that does not exist on the core (its guard is zero there). */
+function absent(ex: Executor, c: number, ins: CInstr, logical: number, name: string): DiagnosticError {
+  const W = ex.m.width;
+  const b = ex.lp.regions[ex.lp.coreRegion[c]].kernel.buffers[logical];
+  const at = `(${c % W},${Math.floor(c / W)})`;
+  return new DiagnosticError({
+    code: 'W6004',
+    message: `${ins.opName} operand ${name}: buffer ${b?.name ?? logical} does not exist on core ${at} (its guard is zero there)`,
+    location: `core ${at}, ${ex.describeInstr(ins.ix)}`,
+    hint: 'Guard the instruction to the cores that hold the buffer, or widen the buffer\'s guard.',
+  });
+}
+
+/** W6004 for a swap of two buffers of which only one exists on the core. */
+function swapAbsent(ex: Executor, c: number, ins: CInstr): DiagnosticError {
+  const W = ex.m.width;
+  const bufs = ex.lp.regions[ex.lp.coreRegion[c]].kernel.buffers;
+  const at = `(${c % W},${Math.floor(c / W)})`;
+  return new DiagnosticError({
+    code: 'W6004',
+    message: `swap of buffers ${bufs[ins.bufA].name} and ${bufs[ins.bufB].name}, but only one of them exists on core ${at} (a swap needs both or neither)`,
+    location: `core ${at}, ${ex.describeInstr(ins.ix)}`,
+    hint: 'Give the two buffers the same guard.',
+  });
+}
+
 function race(ex: Executor, c: number, ins: CInstr, a: number, x: number): DiagnosticError {
   const W = ex.m.width, cs = ex.cs;
   const kinds = ['send', 'recv', 'forward'];
@@ -100,6 +126,10 @@ export function runCore(ex: Executor, c: number, now: number): void {
   const local = y * reg.width + x;
   const bind = ex.bindings[ri];
   const nb = bufs.length;
+  // Buffers present on this core (BufferDecl.guard): pmask[pOff + buf], or null when all are.
+  const pres = reg.kernel.presence;
+  const pmask = pres !== null ? pres.mask : null;
+  const pOff = pres !== null ? pres.groupOf[local] * nb : 0;
   const mem = ex.memory ? ex.memory[ri] : null;
   const sampled = ex.sampleOf !== null && ex.sampleOf[c] >= 0;
   const issue = m.issue, R = m.readWords, Wr = m.writeWords;
@@ -209,6 +239,7 @@ export function runCore(ex: Executor, c: number, now: number): void {
     }
     for (let a = 0; a < n; a++) {
       const lg = accLog[a];
+      if (pmask !== null && pmask[pOff + lg] === 0) throw absent(ex, c, ins, lg, op === OP_CALL ? ins.call!.operands[a].name : ['a', 'b', 'c', 'd'][a]);
       const len = bufLen[lg];
       if (!(accOff[a] >= 0 && accLen[a] >= 0 && accOff[a] + accLen[a] <= len) || (s1 < 0 && op !== OP_DELAY)) {
         throw oob(ex, c, ins, lg, accOff[a], accLen[a], len, op === OP_CALL ? ins.call!.operands[a].name : ['a', 'b', 'c', 'd'][a]);
@@ -344,6 +375,7 @@ export function runCore(ex: Executor, c: number, now: number): void {
         cost = s1 > 0 ? s1 : 0;
         break;
       case OP_SWAP:
+        if (pmask !== null && pmask[pOff + ins.bufA] !== pmask[pOff + ins.bufB]) throw swapAbsent(ex, c, ins);
         if (bind !== null) {
           const ia = local * nb + ins.bufA, ib = local * nb + ins.bufB;
           const tmp = bind[ia]; bind[ia] = bind[ib]; bind[ib] = tmp;

@@ -1,6 +1,7 @@
 /**
  * Functional-mode SRAM: one Float32Array per region holding, for every core of the region, one slot
- * range per buffer of the region's memory map (allocated only for what the map declares). Buffers
+ * range per buffer of the region's memory map present on that core (allocated only for what the map
+ * declares; a buffer whose guard is zero on a core takes nothing there, BufferDecl.guard). Buffers
  * whose bytes the map lets share (disjoint live ranges) get separate slots here: a program may not
  * rely on data surviving in a dead buffer. Also moves constant / input tiles in before cycle 0 and
  * output tiles out after the run (tile layout in loader-tiling.ts).
@@ -18,29 +19,77 @@ export const MAX_FUNCTIONAL_ELEMENTS = 2 ** 29;
 export const roundMode = (t: MemType): number => (t === 'f16' ? ROUND_F16 : t === 'i32' ? ROUND_I32 : ROUND_F32);
 
 export class RegionMemory {
+  /** Without buffer guards: elements per core (every core has the same image). */
   readonly slots: number;
+  /** Element offset of each buffer in a core's image; with guards, per group (−1: absent). */
   readonly slotOff: Int32Array;
   readonly round: Uint8Array;
   readonly mem: Float32Array;
+  /** With guards: the group of each core and the start of each core's image. */
+  private readonly groupOf: Int32Array | null = null;
+  private readonly coreBase: Int32Array | null = null;
+  private readonly nb: number;
   constructor(readonly r: LoadedRegion) {
     const bufs = r.kernel.buffers;
-    this.slotOff = new Int32Array(bufs.length);
-    this.round = new Uint8Array(bufs.length);
-    let s = 0;
-    bufs.forEach((b, i) => { this.slotOff[i] = s; s += b.length; this.round[i] = roundMode(b.type); });
-    this.slots = s;
-    this.mem = new Float32Array(s * r.cores);
+    const pr = r.kernel.presence;
+    this.nb = bufs.length;
+    this.round = Uint8Array.from(bufs, (b) => roundMode(b.type));
+    if (pr === null) {
+      this.slotOff = new Int32Array(bufs.length);
+      let s = 0;
+      bufs.forEach((b, i) => { this.slotOff[i] = s; s += b.length; });
+      this.slots = s;
+      this.mem = new Float32Array(s * r.cores);
+      return;
+    }
+    // A core's image holds the buffers present on it only.
+    this.slotOff = new Int32Array(pr.groups * this.nb).fill(-1);
+    const size: number[] = [];
+    for (let g = 0; g < pr.groups; g++) {
+      let s = 0;
+      bufs.forEach((b, i) => { if (pr.mask[g * this.nb + i]) { this.slotOff[g * this.nb + i] = s; s += b.length; } });
+      size.push(s);
+    }
+    this.slots = 0;
+    this.groupOf = pr.groupOf;
+    this.coreBase = new Int32Array(r.cores);
+    let at = 0;
+    for (let c = 0; c < r.cores; c++) { this.coreBase[c] = at; at += size[pr.groupOf[c]]; }
+    this.mem = new Float32Array(at);
   }
-  /** Absolute index of element 0 of physical buffer `buf` on the region's core `local`. */
+  /** Absolute index of element 0 of physical buffer `buf` (present on the core) on the region's core `local`. */
   base(local: number, buf: number): number {
-    return local * this.slots + this.slotOff[buf];
+    if (this.groupOf === null) return local * this.slots + this.slotOff[buf];
+    return this.coreBase![local] + this.slotOff[this.groupOf[local] * this.nb + buf];
   }
+}
+
+/** Elements of the image of a core of each group (one group without guards). */
+function groupSizes(r: LoadedRegion): number[] {
+  const bufs = r.kernel.buffers, pr = r.kernel.presence;
+  if (pr === null) return [bufs.reduce((s, b) => s + b.length, 0)];
+  const out: number[] = [];
+  for (let g = 0; g < pr.groups; g++) {
+    let s = 0;
+    bufs.forEach((b, i) => { if (pr.mask[g * bufs.length + i]) s += b.length; });
+    out.push(s);
+  }
+  return out;
+}
+
+/** Elements of a region's functional image: every core's present buffers. */
+function regionElements(r: LoadedRegion): number {
+  const size = groupSizes(r), pr = r.kernel.presence;
+  if (pr === null) return size[0] * r.cores;
+  let n = 0;
+  for (let g = 0; g < pr.groups; g++) n += size[g] * pr.count[g];
+  return n;
 }
 
 /** Allocates the images after checking their total size (W6005 past the limit). */
 export function allocateMemory(lp: LoadedProgram): RegionMemory[] {
   let total = 0;
-  for (const r of lp.regions) total += r.cores * r.kernel.buffers.reduce((s, b) => s + b.length, 0);
+  for (const r of lp.regions) total += regionElements(r);
   if (total > MAX_FUNCTIONAL_ELEMENTS) {
     throw new DiagnosticError({
       code: 'W6005',

@@ -72,10 +72,15 @@ export function buildResult(ex: Executor, mode: 'functional' | 'timing', io: Hos
 
   const cap = t.sram.bytesPerCore;
   const sram: SramStats = { maxBytes: 0, capacityBytes: cap, histogram: new Array(10).fill(0) };
+  const addSram = (hw: number, x: number, y: number, cores: number) => {
+    if (hw > sram.maxBytes || sram.maxCore === undefined) { sram.maxBytes = hw; sram.maxCore = { x, y }; }
+    sram.histogram[Math.min(9, Math.floor((hw / cap) * 10))] += cores;
+  };
   for (const r of lp.regions) {
-    const hw = r.kernel.liveHighWater;
-    if (hw > sram.maxBytes || sram.maxCore === undefined) { sram.maxBytes = hw; sram.maxCore = { x: r.x0, y: r.y0 }; }
-    sram.histogram[Math.min(9, Math.floor((hw / cap) * 10))] += r.cores;
+    const pr = r.kernel.presence, ghw = r.kernel.groupHighWater;
+    if (pr === null || ghw === null) { addSram(r.kernel.liveHighWater, r.x0, r.y0, r.cores); continue; }
+    // Per-core maps (buffer guards): each group of cores counts the buffers present on it.
+    for (let g = 0; g < pr.groups; g++) addSram(ghw[g], r.x0 + (pr.first[g] % r.width), r.y0 + Math.floor(pr.first[g] / r.width), pr.count[g]);
   }
 
   const clock = t.clockHz;

@@ -1,6 +1,7 @@
 /**
- * Loader, kernel part: checks one region's SPMD kernel (instruction structure W5012, memory map
- * W5004 / W5005) and compiles it once into a flat code array the executor interprets per core.
+ * Loader, kernel part: checks one region's SPMD kernel (instruction structure W5012; the memory map,
+ * W5004 / W5005, in loader-memory.ts) and compiles it once into a flat code array the executor
+ * interprets per core.
  *
  * Flat code: every instruction in pre-order; a loop is followed by its body and then an ENDLOOP
  * marker (not an instruction: it costs nothing itself, the loop's per-iteration overhead is charged
@@ -15,6 +16,8 @@ import type { Target } from '../ir/target.js';
 import type { Diagnostic } from '../ir/diagnostics.js';
 import { compileCall, type CompiledCall } from './loader-call.js';
 import { compileExpr, exprProblem, maxLoopVar, type Compiled, type ExprFn } from './loader-expr.js';
+import { checkBuffers } from './loader-memory.js';
+import type { Presence } from './loader-presence.js';
 
 export const OP_MATMUL = 0;
 export const OP_UNARY = 1;
@@ -102,8 +105,12 @@ export interface CompiledKernel {
   bufLen: Int32Array;
   /** Whether any swap appears (cores then need their own buffer bindings). */
   hasSwap: boolean;
-  /** Max over instruction ids of the bytes of the buffers live there. */
+  /** Max over cores and instruction ids of the bytes of the (present) buffers live there. */
   liveHighWater: number;
+  /** Which buffers exist on which core (BufferDecl.guard); null when every buffer exists on every core. */
+  presence: Presence | null;
+  /** With presence: the SRAM high-water of each group of cores. */
+  groupHighWater: Float64Array | null;
   /** Every send/forward (sources) and recv/forward (sinks) with their enclosing loops, for route checks. */
   transfers: TransferSite[];
 }
@@ -134,7 +141,8 @@ export function compileKernel(
     out.push({ code: 'W5012', message: `region ${region.name} has no kernel (buffers and body)`, location: where(region) });
     return undefined;
   }
-  if (!checkBuffers(region, target, out)) return undefined;
+  const map = checkBuffers(region, target, out);
+  if (!map) return undefined;
   const bufs = k.buffers;
   const bad = (ins: { id: number; loc: string }, msg: string) =>
     out.push({ code: 'W5012', message: `${msg}`, location: where(region, ins), hint: 'The message names the instruction; fix the program (or the compiler that emitted it).' });
@@ -143,7 +151,6 @@ export function compileKernel(
   const loopInfo = new Map<CInstr, { guard?: Compiled; count: Compiled }>();
   const transfers: TransferSite[] = [];
   let hasSwap = false;
-  const ids: number[] = [];
 
   const expr = (ins: Instr, name: string, e: unknown, depth: number): Compiled => {
     const p = exprProblem(e);
@@ -179,7 +186,7 @@ export function compileKernel(
       c.depth = depth;
       if (!Number.isInteger(ins.id) || ins.id < 0) bad(ins, `instruction id ${String(ins.id)} is not a non-negative integer`);
       else if (seenIds.has(ins.id)) bad(ins, `instruction id ${ins.id} is used twice in the program`);
-      else { seenIds.add(ins.id); ids.push(ins.id); }
+      else seenIds.add(ins.id);
       const g = ins.guard !== undefined ? expr(ins, 'guard', ins.guard, depth) : undefined;
       c.guard = g ? g.fn : null;
       const pred = predictions.get(ins.id);
@@ -327,79 +334,9 @@ export function compileKernel(
     bufBytes: bufs.map((b) => MEM_TYPE_BYTES[b.type]),
     bufLen: Int32Array.from(bufs, (b) => b.length),
     hasSwap,
-    liveHighWater: liveHighWater(bufs, ids),
+    liveHighWater: map.liveHighWater,
+    presence: map.presence,
+    groupHighWater: map.groupHighWater,
     transfers,
   };
-}
-
-/**
- * W5004 (the map does not fit) and W5005 (live buffers share bytes), plus malformed declarations
- * (W5012). Returns false when a declaration is malformed (the code cannot be compiled against it).
- */
-function checkBuffers(region: Region, target: Target, out: Diagnostic[]): boolean {
-  const bufs = region.kernel.buffers;
-  let ok = true;
-  bufs.forEach((b, i) => {
-    const problems: string[] = [];
-    if (!b || typeof b !== 'object') problems.push('is not an object');
-    else {
-      if (!MEM_TYPES.includes(b.type)) problems.push(`has unknown type ${String(b.type)}`);
-      if (!Number.isInteger(b.offset) || b.offset < 0) problems.push(`has offset ${String(b.offset)}`);
-      if (!Number.isInteger(b.length) || b.length < 0) problems.push(`has length ${String(b.length)}`);
-      if (b.live !== undefined && !(Array.isArray(b.live) && b.live.length === 2 && b.live.every(Number.isInteger) && b.live[0] <= b.live[1])) problems.push('has a malformed live range');
-    }
-    if (problems.length) {
-      ok = false;
-      out.push({ code: 'W5012', message: `buffer ${i} (${String(b?.name)}) ${problems.join(', ')}`, location: `region ${region.name}` });
-    }
-  });
-  if (!ok) return false;
-  const cap = target.sram.bytesPerCore;
-  const end = (b: BufferDecl) => b.offset + b.length * MEM_TYPE_BYTES[b.type];
-  const high = bufs.reduce((m, b) => Math.max(m, end(b)), 0);
-  if (high > cap) {
-    const largest = bufs.map((b) => ({ b, bytes: end(b) - b.offset }))
-      .sort((p, q) => q.bytes - p.bytes || (p.b.name < q.b.name ? -1 : p.b.name > q.b.name ? 1 : 0)).slice(0, 3);
-    const { x, y } = region.rect;
-    out.push({
-      code: 'W5004',
-      message: `region ${region.name}: the memory map reaches byte ${high} but a core has ${cap} bytes of SRAM; largest buffers: ${largest.map((l) => `${l.b.name} ${l.bytes} B`).join(', ')}`,
-      location: `region ${region.name}, core (${x},${y}) and every core of the region`,
-      hint: 'Use more cores or smaller tiles.',
-    });
-  }
-  for (let i = 0; i < bufs.length; i++) {
-    for (let j = i + 1; j < bufs.length; j++) {
-      const a = bufs[i], b = bufs[j];
-      if (a.offset >= end(b) || b.offset >= end(a) || end(a) === a.offset || end(b) === b.offset) continue;
-      const la = a.live ?? [-Infinity, Infinity];
-      const lb = b.live ?? [-Infinity, Infinity];
-      if (la[1] < lb[0] || lb[1] < la[0]) continue;
-      out.push({
-        code: 'W5005',
-        message: `buffers ${a.name} [${a.offset}, ${end(a)}) and ${b.name} [${b.offset}, ${end(b)}) share bytes while both are live (${fmtLive(a)} and ${fmtLive(b)})`,
-        location: `region ${region.name}`,
-        hint: 'A compiler bug when it comes from `wafer compile`.',
-      });
-    }
-  }
-  return true;
-}
-
-const fmtLive = (b: BufferDecl) => (b.live ? `instructions #${b.live[0]}..#${b.live[1]}` : 'the whole kernel');
-
-/** Max over instruction ids of the live bytes (buffers without a live range count everywhere). */
-function liveHighWater(bufs: BufferDecl[], ids: number[]): number {
-  const bytes = (b: BufferDecl) => b.length * MEM_TYPE_BYTES[b.type];
-  let always = 0;
-  const ranged = bufs.filter((b) => { if (!b.live) { always += bytes(b); return false; } return true; });
-  if (ranged.length === 0) return always;
-  let best = 0;
-  const points = [...new Set([...ids, ...ranged.map((b) => b.live![0])])];
-  for (const p of points) {
-    let s = 0;
-    for (const b of ranged) if (b.live![0] <= p && p <= b.live![1]) s += bytes(b);
-    if (s > best) best = s;
-  }
-  return always + best;
 }

@@ -4,12 +4,14 @@
  *
  * A tile (rowTile, colTile) covers rows [rowTile·tileRows, …) and cols [colTile·tileCols, …),
  * clipped at the tensor's edge, and is stored row-major with row stride tileCols at element 0 of the
- * buffer (docs/runtime-model.md, "Host I/O"). Tile indices must lie inside the tensor's tile grid.
+ * buffer (docs/runtime-model.md, "Host I/O"). Tile indices must lie inside the tensor's tile grid,
+ * and the buffer must exist on every core holding a tile (BufferDecl.guard).
  */
 import type { ConstantDecl, IoDecl, Program, Tiling } from '../ir/program.js';
 import { MEM_TYPE_BYTES } from '../ir/program.js';
 import type { Diagnostic } from '../ir/diagnostics.js';
 import { compileExpr, exprProblem, maxLoopVar, type ExprFn } from './loader-expr.js';
+import type { Presence } from './loader-presence.js';
 
 export interface TileSpec {
   region: number;
@@ -42,8 +44,14 @@ export function forEachTile(t: TileSpec, rect: { width: number; height: number }
 
 type Kind = 'constant' | 'input' | 'output';
 
-/** Checks one tiling; returns its compiled form, or undefined after reporting W5011 / W5012. */
-export function checkTiling(p: Program, kind: Kind, decl: ConstantDecl | IoDecl, out: Diagnostic[]): TileSpec | undefined {
+/**
+ * Checks one tiling; returns its compiled form, or undefined after reporting W5011 / W5012.
+ * `presenceOf(region)` says which buffers exist on which core of the region (null: all everywhere):
+ * a tile on a core where its buffer does not exist is W5011.
+ */
+export function checkTiling(
+  p: Program, kind: Kind, decl: ConstantDecl | IoDecl, out: Diagnostic[], presenceOf: (region: number) => Presence | null = () => null,
+): TileSpec | undefined {
   const t: Tiling | undefined = decl?.tiling;
   const name = `${kind} ${String(decl?.name)}`;
   const fail = (msg: string) => { out.push({ code: 'W5011', message: `${name}: ${msg}`, location: name, hint: 'Fix the tiling rule.' }); return undefined; };
@@ -79,6 +87,7 @@ export function checkTiling(p: Program, kind: Kind, decl: ConstantDecl | IoDecl,
     rowTile: fns[0], colTile: fns[1], guard: t.guard !== undefined ? fns[2] : null,
   };
   const gr = Math.ceil(t.rows / t.tileRows), gc = Math.ceil(t.cols / t.tileCols);
+  const pr = presenceOf(t.region);
   let bad: string | undefined;
   const env = new Float64Array(8);
   env[2] = region.rect.width;
@@ -91,6 +100,8 @@ export function checkTiling(p: Program, kind: Kind, decl: ConstantDecl | IoDecl,
       const rt = spec.rowTile(env), ct = spec.colTile(env);
       if (!Number.isInteger(rt) || !Number.isInteger(ct) || rt < 0 || ct < 0 || rt >= gr || ct >= gc) {
         bad = `core (${region.rect.x + x},${region.rect.y + y}) of region ${region.name} holds tile (${rt}, ${ct}), outside the ${gr}×${gc} grid of ${t.tileRows}×${t.tileCols} tiles of the ${t.rows}×${t.cols} tensor`;
+      } else if (pr !== null && !pr.mask[pr.groupOf[y * region.rect.width + x] * pr.buffers + t.buffer]) {
+        bad = `core (${region.rect.x + x},${region.rect.y + y}) of region ${region.name} holds tile (${rt}, ${ct}), but buffer ${buf.name} does not exist on that core (its guard is zero there)`;
       }
     }
   }

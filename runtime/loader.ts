@@ -131,12 +131,14 @@ export function loadProgram(program: Program): LoadedProgram {
   for (const p of program.predicted?.instructions ?? []) predictions.set(p.instr, p.start);
   const seen = new Set<number>();
   const loaded: LoadedRegion[] = [];
+  const kernels: (CompiledKernel | undefined)[] = [];
   let kernelsOk = true;
   program.regions.forEach((region, index) => {
     const ds: Diagnostic[] = [];
     const kernel = region?.kernel ? compileKernel(region, m.target, predictions, seen, ds, opset) : undefined;
     if (!region?.kernel) ds.push({ code: 'W5012', message: `region ${String(region?.name)} has no kernel`, location: `region ${String(region?.name)}` });
     out.addAll(ds);
+    kernels[index] = kernel;
     if (!kernel) { kernelsOk = false; return; }
     if (!soundRegions.has(index)) return; // refused already (W5013)
     const r = region.rect;
@@ -162,7 +164,7 @@ export function loadProgram(program: Program): LoadedProgram {
       // A tiling on a region already refused (W5013) is not checked again; any other is.
       const ri = (d as { tiling?: { region?: unknown } })?.tiling?.region;
       const skip = typeof ri === 'number' && Number.isInteger(ri) && ri >= 0 && ri < program.regions.length && !soundRegions.has(ri);
-      const tiles = skip ? undefined : checkTiling(program, kind, d as never, ds);
+      const tiles = skip ? undefined : checkTiling(program, kind, d as never, ds, (region) => kernels[region]?.presence ?? null);
       out.addAll(ds);
       const data = (d as { data?: unknown } | undefined)?.data;
       if (tiles) res.push({ name: d.name, type: d.type, tiles, ...(data instanceof Uint8Array ? { data } : {}) });

@@ -47,13 +47,15 @@ describe.skipIf(!existsSync(MODELS))('corpus models', () => {
     }
   }, 120_000);
 
-  it('an op whose tensors exceed what the shared memory map leaves is refused with W3002', () => {
-    // The 60 KB input is tiled by dim-0 slices (kernels/tiled.ts), but the 20 KB Reshape/Transpose
-    // chain behind it does not fit beside the tile and output buffers of the shared memory map.
+  it('an op whose tensors exceed a core is refused with W3002, and why distributed mode cannot take it', () => {
+    // The 60 KB input is tiled by dim-0 slices (kernels/tiled.ts) and each core has its own memory
+    // map, so the 20 KB Reshape/Transpose chain fits; the batched MatMul's 66.5 KB do not, and its
+    // 10-wide dims split over no square region (W3008).
     const target = resolveTarget('mesh:8x8');
     const r = runEmulatorCase(join(MODELS, 'ut_xoptim__bug_2of3_s'), { target });
     expect(r.status).toBe('rejected');
     expect(r.code).toBe('W3002');
-    expect(r.message).toMatch(/op 'view4' \(Reshape\) needs 40972 B/);
+    expect(r.message).toMatch(/op 'bmm' \(MatMul\) needs 66560 B/);
+    expect(r.message).toMatch(/W3008 distributed mode/);
   });
 });

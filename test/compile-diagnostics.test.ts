@@ -55,7 +55,7 @@ describe('SRAM overflow', () => {
     const res = compile(model(), { target: target('mesh:4x4') });
     const [d] = diagnostics(() => allocateSram(res.mesh, target('mesh:4x4', 4000)));
     expect(d.code).toBe('W3005');
-    expect(d.message).toMatch(/^the memory map needs 129\d\d B per core \(arena\.f32 \d+ B, arena\.i32 \d+ B, io\.f32\.0 512 B, io\.f32\.1 512 B\), but a core has 4000 B$/);
+    expect(d.message).toMatch(/^the memory map of core \(0,0\) needs \d+ B, but a core has 4000 B$/);
     expect(d.location).toMatch(/^core \(0,0\): %w_down 2048 B \(const\), %w_up 2048 B \(const\), .*; 22176 B in all, at most \d+ B live at once, of 4000 B$/);
   });
 });
@@ -88,10 +88,11 @@ describe('colour exhaustion', () => {
   });
 
   it('two colours are not enough either; three are', () => {
-    const [d] = diagnostics(() => compile(fanGraph(), { target: target('mesh:4x4', 3000, 2) }));
+    // 2800 B cores: each MatMul sits on a core of its own, so p1, p2 and p3 all travel to (0,1).
+    const [d] = diagnostics(() => compile(fanGraph(), { target: target('mesh:4x4', 2800, 2) }));
     expect(d.code).toBe('W3004');
     expect(d.message).toMatch(/^no colour left for transfer 'p1->0,1' from core \(0,0\) to \(0,1\): router \(0,0\) entering from ramp is taken on all 2 colours by 'a->1,0', 'a->1,1'$/);
-    const ok = compile(fanGraph(), { target: target('mesh:4x4', 3000, 3) });
+    const ok = compile(fanGraph(), { target: target('mesh:4x4', 2800, 3) });
     expect(new Set(ok.state.routes!.map((r) => r.colour))).toEqual(new Set([0, 1, 2]));
     const run = emulate(ok.program, { mode: 'timing' });
     expect(run.totalCycles).toBe(ok.program.predicted!.totalCycles);

@@ -356,7 +356,9 @@ describe('verifyMesh', () => {
   it('checks layouts: dim maps, tiles and regions', () => {
     const layout = (v: string, change: (l: MeshValue['layout']) => void) => (g: MeshGraph) => change(valueOf(g, v).layout);
     expect(problems(layout('a', (l) => (l.dims = ['x', 'x'])))).toEqual(["'%a': 2 dims are split along mesh x; at most one may be @ value '%a'"]);
-    expect(problems(layout('a', (l) => (l.dims = ['y', 'y'])))).toEqual(["'%a': 2 dims are split along mesh y; at most one may be @ value '%a'"]);
+    // Consecutive dims along y merge (row-major): their tiles' product must cover the merged rows.
+    expect(problems(layout('a', (l) => (l.dims = ['y', 'y'])))).toEqual(["'%a': dims 0, 1 (merged, 4096 rows) split along y over 4 cores need tiles of at least 1024 rows, not 256 @ value '%a'"]);
+    expect(problems(layout('a', (l) => ((l.dims = ['y', 'y']), (l.tile = [16, 64]))))).toEqual([]);
     expect(problems(layout('a', (l) => (l.dims = ['y', 'q' as 'x'])))).toEqual(["'%a': unknown dim map 'q' (x, y or r) @ value '%a'"]);
     expect(problems(layout('a', (l) => (l.tile = [16, 15])))).toEqual(["'%a': dim 1 of size 64 split along x over 4 cores needs tiles of at least 16, not 15 @ value '%a'"]);
     expect(problems(layout('a', (l) => (l.tile = [0, 16])))).toEqual(["'%a': dim 0 (split along y) has tile 0; tiles of split dims are positive integers @ value '%a'"]);
@@ -438,9 +440,9 @@ describe('verifyMesh', () => {
   });
 
   it('reports every problem of a graph at once, after a parse of broken text', () => {
-    const text = TINY_TEXT.replace('[y,x] tile [16,16] = gemm', '[y,y] tile [16,16] = gemm').replace('call LeakyRelu', 'call Nope');
+    const text = TINY_TEXT.replace('[y,x] tile [16,16] = gemm', '[x,x] tile [16,16] = gemm').replace('call LeakyRelu', 'call Nope');
     expect(verifyMesh(parseMesh(text), size).map((d) => d.message)).toEqual([
-      "'%c': 2 dims are split along mesh y; at most one may be",
+      "'%c': 2 dims are split along mesh x; at most one may be",
       "call of unregistered op 'Nope'",
     ]);
   });

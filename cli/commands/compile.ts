@@ -22,6 +22,17 @@ export interface CompileFlags extends PassFlags {
   target: string;
   output: string;
   dtype?: string;
+  layout?: string;
+  gemm?: string;
+  allreduce?: string;
+}
+
+/** A flag restricted to a list of words: undefined when absent, else the word (or exit 1 naming the choices). */
+function choice<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  process.stderr.write(`error: ${flag} expects ${allowed.join(', ')}; got '${value}'\n`);
+  throw new CliExit(1);
 }
 
 export function compileCommand(model: string, flags: CompileFlags): void {
@@ -37,12 +48,16 @@ export function compileCommand(model: string, flags: CompileFlags): void {
       throw diag('W5001', `cannot read target file '${path}'${code ? ` (${code})` : ''}`, path, 'check the path');
     }
   });
+  const layout = choice('--layout', flags.layout, ['auto', 'single', 'distributed'] as const);
+  const gemm = choice('--gemm', flags.gemm, ['meshgemm', 'cannon', 'summa', 'auto'] as const);
+  const allreduce = choice('--allreduce', flags.allreduce, ['ktree', 'chain', 'ring', 'auto'] as const);
   const bytes = readInput(model);
   const result = compile(bytes, {
     ...pipelineOptions(flags),
     target,
     dims: parseDims(flags.dim),
     dtype: flags.dtype as 'f32' | 'f16' | undefined,
+    layout, gemm, allreduce,
     modelPath: model,
     host: nodeHost,
   });
@@ -57,8 +72,11 @@ export function compileCommand(model: string, flags: CompileFlags): void {
   const p = result.program;
   const s = result.state;
   const total = p.predicted?.totalCycles ?? 0;
+  const kernels = new Map<string, number>();
+  for (const op of result.mesh.ops) if (op.kernel !== 'call' && op.kernel !== 'redistribute') kernels.set(op.kernel, (kernels.get(op.kernel) ?? 0) + 1);
   const lines = [
     ...result.notes,
+    ...(kernels.size ? [`kernels: ${[...kernels].map(([k, n]) => `${k} ×${n}`).join(', ')}`] : []),
     `memory map ${s.sram?.bytes ?? 0} B per core of ${target.sram.bytesPerCore} B; ${s.routes?.length ?? 0} transfers on ${new Set(s.routes?.map((r) => r.colour)).size} colours; ${s.schedule?.steps.length ?? 0} steps`,
     `predicted ${total} cycles (${(cyclesToSeconds(target, total) * 1e6).toFixed(3)} µs at ${target.clockHz / 1e9} GHz)`,
     `wrote ${flags.output} (${file.length} bytes)`,

@@ -18,6 +18,7 @@ import type { Target } from '../../ir/target.js';
 import { ALLREDUCE_ALGORITHMS, allreduceCost, emitAllreduce, type AllreduceAlgorithm, type AllreduceCost, type KTreeOptions, type MeshAxis } from './allreduce.js';
 import { axisPorts, piecewiseLinear } from './allreduce-emit.js';
 import type { EmittedKernel, KernelEnv } from './kernel.js';
+import { scratchBuffer } from './kernel.js';
 
 export type AxisReduceFn = 'sum' | 'max' | 'mean';
 
@@ -103,7 +104,7 @@ export function reduceAlongAxis(env: KernelEnv, s: AxisReduceSpec): EmittedAxisR
   const n = resultLength(s);
   const rb = env.region;
   rb.setLoc(env.loc);
-  const part = rb.buffer(`${env.loc}.partial`, s.type, n);
+  const part = scratchBuffer(env, `${env.loc}.partial`, s.type, n);
   rb.reduce(s.fn === 'max' ? 'max' : 'sum', part, s.src, s.rows, s.cols, { axis: s.tileAxis });
   const ar = emitAllreduce(env, {
     algorithm: cost.algorithm, axis: s.axis, fn: s.fn === 'max' ? 'max' : 'sum', n, type: s.type, broadcast: s.broadcast, ktree: s.ktree, src: part, dst: s.dst,

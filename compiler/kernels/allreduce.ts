@@ -30,6 +30,7 @@ import { chainPlan, defaultGroups, ktreePlan, type TreePlan } from './allreduce-
 import { binaryCycles } from '../../ir/program-cost.js';
 import { copyCost, fillCost, lineFigures, message, ringTiming, ScheduleInvariantError, treeTiming, type LineTiming } from './allreduce-timing.js';
 import type { EmittedKernel, KernelEnv } from './kernel.js';
+import { scratchBuffer } from './kernel.js';
 
 export type { MeshAxis };
 
@@ -199,10 +200,10 @@ export function emitAllreduce(env: KernelEnv, s: AllreduceSpec, known?: Allreduc
   const plan = allreducePlan(length, s);
   if (plan) {
     let tmp: BufferRef | undefined;
-    if (cost.scratchElements > 0) scratch.push((tmp = rb.buffer(`${env.loc}.side`, s.type, cost.scratchElements)));
+    if (cost.scratchElements > 0) scratch.push((tmp = scratchBuffer(env, `${env.loc}.side`, s.type, cost.scratchElements)));
     routes = emitTree(rb, plan, ports, { ...operands, tmp }, have, s.broadcast ?? true);
   } else {
-    const work = rb.buffer(`${env.loc}.ring`, s.type, cost.scratchElements);
+    const work = scratchBuffer(env, `${env.loc}.ring`, s.type, cost.scratchElements);
     scratch.push(work);
     routes = emitRing(rb, length, ports, { ...operands, work, chunk: ringChunk(length, s.n), identity: s.fn === 'sum' ? 0 : -Infinity }, have[0]);
   }

@@ -30,6 +30,7 @@ import { checkGemmShape, tiles, type GemmShape } from './gemm.js';
 import { labelOffset, ringCost, ringOf, skewExprs, type RingCostParts } from './gemm-ring-cost.js';
 import { ringRoutes, type Ring, type RingKind } from './gemm-rings.js';
 import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
+import { scratchBuffer } from './kernel.js';
 
 export type Skew = 'tiling' | 'data';
 
@@ -115,8 +116,8 @@ export function emitRingGemm(env: KernelEnv, kind: RingKind, shape: GemmShape, b
     return result([], []);
   }
   const fig = cost.figures;
-  const A2 = rb.buffer(`${env.loc}.A2`, type, A.length);
-  const B2 = rb.buffer(`${env.loc}.B2`, type, B.length);
+  const A2 = scratchBuffer(env, `${env.loc}.A2`, type, A.length);
+  const B2 = scratchBuffer(env, `${env.loc}.B2`, type, B.length);
   const r = ringOf(kind, P);
   const nc = r.colourCount;
   const have = env.colours.colours;

@@ -32,6 +32,7 @@ import type { Target } from '../../ir/target.js';
 import { figures, matmulCost, streamCycles, tiles, type Figures, type GemmShape } from './gemm.js';
 import { checkGemmCall, type GemmBuffers } from './gemm-ring.js';
 import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
+import { scratchBuffer } from './kernel.js';
 
 export function summaColoursNeeded(P: number): number {
   return P === 1 ? 0 : 2;
@@ -116,8 +117,8 @@ export function emitSumma(env: KernelEnv, shape: GemmShape, bufs: GemmBuffers): 
   }
   const f = cost.figures;
   // Received tiles, two slots each: step s multiplies slot s mod 2 while slot (s + 1) mod 2 fills.
-  const Ar = rb.buffer(`${env.loc}.Ar`, type, 2 * mk);
-  const Br = rb.buffer(`${env.loc}.Br`, type, 2 * kn);
+  const Ar = scratchBuffer(env, `${env.loc}.Ar`, type, 2 * mk);
+  const Br = scratchBuffer(env, `${env.loc}.Br`, type, 2 * kn);
   const [cRow, cCol] = env.colours.colours;
   const routes = [...broadcastRoutes(cRow, 'x'), ...broadcastRoutes(cCol, 'y')];
 

@@ -30,6 +30,7 @@ import { checkGemmCall, colourExpr, type GemmBuffers } from './gemm-ring.js';
 import { transposedCost, type TransposedCostParts } from './gemm-transposed-cost.js';
 import { meshgemmRing, ringRoutes } from './gemm-rings.js';
 import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
+import { scratchBuffer } from './kernel.js';
 
 export { transposedCost };
 
@@ -54,9 +55,9 @@ export function emitTransposedGemm(env: KernelEnv, shape: GemmShape, bufs: GemmB
     return done([], []);
   }
   const f = cost.figures;
-  const B2 = rb.buffer(`${env.loc}.B2`, type, B.length);
-  const T = rb.buffer(`${env.loc}.T`, type, 2 * mn);
-  const Tw = rb.buffer(`${env.loc}.Tw`, type, mn);
+  const B2 = scratchBuffer(env, `${env.loc}.B2`, type, B.length);
+  const T = scratchBuffer(env, `${env.loc}.T`, type, 2 * mn);
+  const Tw = scratchBuffer(env, `${env.loc}.Tw`, type, mn);
   const r = meshgemmRing(P);
   const nc = r.colourCount;
   const cols = env.colours.colours;

@@ -26,6 +26,7 @@ import type { Target } from '../../ir/target.js';
 import { allreduceCost, emitAllreduce, type AllreduceAlgorithm, type AllreduceCost, type KTreeOptions, type MeshAxis } from './allreduce.js';
 import { piecewiseLinear } from './allreduce-emit.js';
 import type { EmittedKernel, KernelEnv } from './kernel.js';
+import { scratchBuffer } from './kernel.js';
 
 export type GemvType = 'f32' | 'f16';
 
@@ -121,7 +122,7 @@ export function emitGemv(env: KernelEnv, algorithm: AllreduceAlgorithm, s: GemvS
   }
   const rb: RegionBuilder = env.region;
   rb.setLoc(env.loc);
-  const part = rb.buffer(`${env.loc}.partial`, s.type, nt);
+  const part = scratchBuffer(env, `${env.loc}.partial`, s.type, nt);
   rb.matmul(part, bufs.x, bufs.W, 1, kt, nt);
   const ar = emitAllreduce(env, { algorithm, axis: s.reduceAxis ?? 'y', fn: 'sum', n: nt, type: s.type, broadcast: s.broadcast, ktree: s.ktree, src: part, dst: bufs.y }, cost.allreduce);
   const pos = (s.reduceAxis ?? 'y') === 'y' ? Y : X;

@@ -9,7 +9,7 @@
  * core's finish offset `finish` (an expression of x, y). The scheduler pads every core with a
  * `delay` of (cycles − finish) so that all cores leave the kernel at T0 + cycles together.
  */
-import type { Expr, Port } from '../../ir/program.js';
+import type { Expr, MemType, Port } from '../../ir/program.js';
 import type { BufferRef, RegionBuilder } from '../../ir/program-builder.js';
 import type { Target } from '../../ir/target.js';
 
@@ -48,4 +48,14 @@ export interface KernelEnv {
   colours: ColourAllocation;
   /** IR location for the emitted instructions. */
   loc: string;
+  /**
+   * Where the kernel's scratch buffers go (the compiler places them in SRAM it planned, live only
+   * during the kernel); default: declared on the region, packed after its other buffers.
+   */
+  scratch?: (name: string, type: MemType, length: number) => BufferRef;
+}
+
+/** Declares a scratch buffer of a kernel (env.scratch, else a plain buffer of the region). */
+export function scratchBuffer(env: KernelEnv, name: string, type: MemType, length: number): BufferRef {
+  return env.scratch ? env.scratch(name, type, length) : env.region.buffer(name, type, length);
 }

@@ -1,17 +1,19 @@
 /**
  * emit — write the program. (mesh + decisions → program)
  *
- * One region: the used sub-rectangle, one SPMD kernel. Its memory map is allocate-sram's (arenas and
- * I/O slots). Each schedule step becomes, in order:
+ * One region: the used sub-rectangle, one SPMD kernel. Its memory map is allocate-sram's: one buffer
+ * per tensor, guarded to the core (or, for a tiled input or output, the cores) holding it, with the
+ * live range of a computed tensor (its first step's first instruction to its last step's last). Each
+ * schedule step becomes, in order:
  *
  *   call step:      call <op>(…)  if x = cx and y = cy        then   delay select(here, 0, C_s)
  *   transfer step:  send … if sender;  recv … if receiver;  wait if either;  then delay C_s − f_s(x,y)
  *
  * (x, y relative to the region), so every core leaves step s at T_{s+1}. A delay of 0 on every core
  * (a one-core region) is left out. Every instruction carries its predicted start: T_s + its offset
- * (an expression of x, y for the delays), and the program its total. Constants go in as one
- * constant per core and SRAM type (that core's pack, tiled into its arena at element 0, guarded to
- * the core); inputs and outputs are tiled whole into their I/O slot on their core, a tiled one
+ * (an expression of x, y for the delays), and the program its total. Each constant tensor goes in
+ * as one constant into its buffer on its core; inputs and outputs are tiled whole into their buffer
+ * on their core, a tiled one
  * (kernels/tiled.ts) as one tiling whose tile b sits at element 0 of `tile.<v>` on tile b's core. A
  * call step of a tiled op covers finish.length consecutive ops, one call per core. Route rules come
  * from route (programRules). The program carries the graph's opset and, as `source`, the graph IR
@@ -23,7 +25,7 @@
 import { DiagnosticError } from '../../ir/diagnostics.js';
 import type { MeshGraph } from '../../ir/mesh.js';
 import { ProgramBuilder, X, Y, and, eq, or, select, type BufferRef, type InstrRef, type RegionBuilder } from '../../ir/program-builder.js';
-import type { Expr, MemType, Program, Rect } from '../../ir/program.js';
+import type { Expr, Program, Rect } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { printGraph } from '../../ir/text.js';
@@ -32,6 +34,8 @@ import { parseTileName } from '../kernels/tiled.js';
 import { emitCallKernel, type CallSpec } from '../kernels/call.js';
 import { emitTransferKernel } from '../kernels/transfer.js';
 import type { BackendPass, BackendState, Core, Placement, Schedule, SramPlan, SramTensor, TransferRoute } from '../pipeline.js';
+import { distributedSide } from '../kernels/distributed.js';
+import { emitDistributed } from './emit-distributed.js';
 import { programRules } from './route.js';
 
 /** Guard selecting one core of the region (undefined when the region has one core). */
@@ -78,7 +82,12 @@ export function emitProgram(inp: EmitInput): Program {
   const b = new ProgramBuilder(mesh.name || 'main', target, { opset: mesh.opset });
   const r: RegionBuilder = b.region('main', region);
   const buffers = new Map<string, BufferRef>();
-  for (const buf of sram.buffers) buffers.set(buf.name, r.buffer(buf.name, buf.type, buf.length, { offset: buf.offset }));
+  for (const buf of sram.buffers) {
+    const guard = buf.cores ? anyCore(buf.cores, region) : undefined;
+    buffers.set(buf.name, r.buffer(buf.name, buf.type, buf.length, { offset: buf.offset, ...(guard !== undefined ? { guard } : {}) }));
+  }
+  // Each step's first and last instruction (live ranges of the tensors computed in the program).
+  const marks: { first?: InstrRef; last?: InstrRef }[] = [];
   const where = new Map<string, SramTensor>();
   for (const t of sram.tensors) where.set(t.value, t);
   const place = (v: string) => {
@@ -86,12 +95,18 @@ export function emitProgram(inp: EmitInput): Program {
     if (!t) throw new Error(`internal: emit: value '${v}' has no SRAM place`);
     return buffers.get(t.buffer)!.at(t.offset);
   };
-  const predict = (ref: InstrRef, at: Expr) => b.predict(ref, at);
+  let mark: { first?: InstrRef; last?: InstrRef } = {};
+  const predict = (ref: InstrRef, at: Expr) => {
+    mark.first ??= ref;
+    mark.last = ref;
+    b.predict(ref, at);
+  };
   const ops = new Map(mesh.ops.map((op) => [op.name, op]));
   const opIndex = new Map(mesh.ops.map((op, i) => [op.name, i]));
   const routes = new Map(inp.routes.map((x) => [x.op, x]));
 
   schedule.steps.forEach((step) => {
+    marks.push((mark = {}));
     const op = ops.get(step.op)!;
     const T = step.start;
     if (step.kind === 'call') {
@@ -134,23 +149,24 @@ export function emitProgram(inp: EmitInput): Program {
 
   for (const rule of programRules(inp.routes)) b.route(rule);
 
-  // Constants: one pack per core and SRAM type.
-  const packs = new Map<string, { core: Core; type: MemType; items: SramTensor[] }>();
+  // Live ranges of computed tensors, from their first step's first instruction to their last step's last.
+  const stepOf = new Map<string, number>();
+  schedule.steps.forEach((st, k) => stepOf.set(st.op, k));
+  const opStep = mesh.ops.map((o) => stepOf.get(o.name));
+  for (let i = 1; i < opStep.length; i++) opStep[i] ??= opStep[i - 1]; // tiles share their group's step
   for (const t of sram.tensors) {
-    if (t.kind !== 'const') continue;
-    const k = `${t.mem}.${t.core.x}_${t.core.y}`;
-    (packs.get(k) ?? packs.set(k, { core: t.core, type: t.mem, items: [] }).get(k)!).items.push(t);
+    if (t.kind !== 'temp') continue;
+    const m0 = marks[opStep[t.live[0]] ?? 0], m1 = marks[opStep[t.live[1]] ?? 0];
+    if (m0?.first && m1?.last) buffers.get(t.buffer)!.live(m0.first, m1.last);
   }
-  for (const [k, p] of [...packs].sort((a, c) => (a[0] < c[0] ? -1 : a[0] > c[0] ? 1 : 0))) {
-    const items = [...p.items].sort((a, c) => a.offset - c.offset);
-    const n = items.reduce((s, t) => s + t.elements, 0);
-    if (n === 0) continue;
-    const data = p.type === 'i32' ? new Int32Array(n) : new Float32Array(n);
-    for (const t of items) {
-      const tensor: Tensor = mesh.constants.get(t.value)!;
-      for (let i = 0; i < tensor.data.length; i++) data[t.offset + i] = tensor.data[i];
-    }
-    b.constant(`const.${k}`, p.type, [1, n], { buffer: buffers.get(`arena.${p.type}`)!, tile: [1, n], at: [0, 0], guard: coreGuard(p.core, region) }, data);
+
+  // Constants: each tensor into its own buffer on its core.
+  for (const t of [...sram.tensors].filter((x) => x.kind === 'const').sort((a, c) => (a.buffer < c.buffer ? -1 : a.buffer > c.buffer ? 1 : 0))) {
+    if (t.elements === 0) continue;
+    const tensor: Tensor = mesh.constants.get(t.value)!;
+    const data = t.mem === 'i32' ? new Int32Array(t.elements) : new Float32Array(t.elements);
+    for (let i = 0; i < tensor.data.length; i++) data[i] = Number(tensor.data[i]);
+    b.constant(`const.${t.buffer}`, t.mem, [1, t.elements], { buffer: buffers.get(t.buffer)!, tile: [1, t.elements], at: [0, 0], guard: coreGuard(t.core, region) }, data);
   }
   // Inputs and outputs: whole, in their slot on their core.
   const io = (name: string, v: string, kind: 'input' | 'output') => {
@@ -208,7 +224,10 @@ export const emitPass: BackendPass = {
   id: 'emit',
   summary: 'write the program: one SPMD region, memory map, instructions with predicted starts, routes, data',
   run(state: BackendState): BackendState {
-    const program: Program = emitProgram({
+    const P = distributedSide(state.mesh!);
+    const program: Program = P !== undefined ? emitDistributed({
+      mesh: state.mesh!, target: state.target, P, sram: state.sram!, schedule: state.schedule!, outputNames: state.outputNames ?? new Map(),
+    }) : emitProgram({
       mesh: state.mesh!, target: state.target, placement: state.placement!, routes: state.routes ?? [], sram: state.sram!,
       schedule: state.schedule!, outputNames: state.outputNames ?? new Map(),
       graphShape: (name) => { const t = state.graph.types.get(name); return t && isStatic(t) ? [...t.shape] : undefined; },

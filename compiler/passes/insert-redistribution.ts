@@ -17,6 +17,7 @@ import { singleCoreLayout, type MeshGraph, type MeshOp } from '../../ir/mesh.js'
 import type { Rect } from '../../ir/program.js';
 import { Tensor } from '../../ir/tensor.js';
 import type { BackendPass, BackendState } from '../pipeline.js';
+import { distributedSide } from '../kernels/distributed.js';
 import { SMALL_CONSTANT_BYTES, valueBytes } from './place.js';
 
 const span = (a: Rect, b: Rect): Rect => {
@@ -70,6 +71,8 @@ export const insertRedistributionPass: BackendPass = {
   id: 'insert-redistribution',
   summary: 'bring every value a core reads onto that core (transfers; small constants are duplicated)',
   run(state: BackendState): BackendState {
+    // A distributed program's kernels take the layouts select-kernels gave every value.
+    if (distributedSide(state.mesh!) !== undefined) return state;
     return { ...state, mesh: insertRedistribution(state.mesh!) };
   },
 };

@@ -7,15 +7,16 @@
  * their first reader. "Allows" is liveness over the step sequence the later passes build (op i's
  * incoming transfers at time 2i, its call at 2i + 1): a value lives on its producer's core from its
  * definition to its last reader's step (its last local read or transfer out is no later); a copy lives on a reader's core from the
- * transfer just before its first read there to its last read there; constants (packed at the bottom
- * of each core's arena), graph inputs and outputs (in I/O slots) for the whole program; small
- * constants (≤ SMALL_CONSTANT_BYTES) are duplicated into each reader's pack instead of transferred.
+ * transfer just before its first read there to its last read there; constants, graph inputs and
+ * outputs for the whole program; small constants (≤ SMALL_CONSTANT_BYTES) are duplicated into each
+ * reader's core instead of transferred.
  *
- * The memory map is one per region (emit): per SRAM type one arena as long as the largest core's
- * need, plus I/O slots: a core may take an op only while that map (estimated from every core's peak
- * live bytes per type) stays within the budget. When the real layout (allocate-sram, with its
- * fragmentation) would still not fit, the budget shrinks by the excess and the placement runs again. Then the used cores are laid on the smallest near-square sub-region (the
- * whole mesh is rarely needed: a small model on mesh:64x64 uses a few cores), in snake order.
+ * Each core has its own memory map (allocate-sram): a core may take an op while its own estimated
+ * footprint (constants and I/O, plus its peak live bytes of temporaries per type) stays within the
+ * budget. When the real layout (allocate-sram, with its alignment and fragmentation) would still not
+ * fit, the budget shrinks by the excess and the placement runs again. Then the used cores are laid on
+ * the smallest near-square sub-region (the whole mesh is rarely needed: a small model on mesh:64x64
+ * uses a few cores), in snake order.
  *
  * A tile of a tiled op (kernels/tiled.ts, `params.pin = k`) goes on the k-th core, no other.
  *
@@ -32,6 +33,7 @@ import { singleCoreLayout, type MeshGraph, type MeshValue } from '../../ir/mesh.
 import { MEM_TYPE_BYTES, type MemType, type Rect } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import type { BackendPass, BackendState, Core, Placement, SramPlan } from '../pipeline.js';
+import { distributedSide } from '../kernels/distributed.js';
 import { allocateSram } from './allocate-sram.js';
 import { insertRedistribution } from './insert-redistribution.js';
 
@@ -127,8 +129,6 @@ export function placeGreedy(mesh: MeshGraph, target: Target, budget: number): Pl
   const opCore: number[] = [];
   let frontier = -1;
   const footprints: Footprint[] = [];
-  // I/O slot 0 of each type is reserved from the start, so late outputs still find room.
-  const reserved = ioReserve(mesh);
   const open = () => {
     memories.push(new CoreMemory());
     footprints.push(memories[memories.length - 1].footprint());
@@ -207,7 +207,7 @@ export function placeGreedy(mesh: MeshGraph, target: Target, budget: number): Pl
         set(c, outputs.has(o) ? mkInterval(o, 'io', 0, END_OF_PROGRAM) : mkInterval(o, 'temp', CALL(i), CALL(lastRead.get(o) ?? i)));
       }
       footprints[c] = memories[c].footprint();
-      const fits = mapBytesOf(footprints, reserved) <= budget;
+      const fits = footprints[c].total <= budget;
       if (fits) return true;
       for (let u = undo.length - 1; u >= 0; u--) {
         const [core, key, prev] = undo[u];
@@ -235,7 +235,7 @@ export function placeGreedy(mesh: MeshGraph, target: Target, budget: number): Pl
         throw new DiagnosticError({
           code: 'W3002',
           message: `op '${op.name}' (${op.op}) needs ${need} B of SRAM for its inputs and outputs; a core has ${capacity} B` +
-            (need <= capacity ? ` and the memory map, shared by all cores, keeps ${mapBytesOf(footprints, reserved)} B of it for the other cores' tensors` : ''),
+            (need <= capacity ? `, of which the placement keeps ${capacity - budget} B in reserve for alignment` : ''),
           location: `op '${op.name}', ${breakdown(fresh, `core (${at.x},${at.y})`, capacity, extra)}`,
           hint: 'a single-core `call` holds the whole op on one core: use a target with more SRAM per core, or smaller tensors',
         });
@@ -245,32 +245,9 @@ export function placeGreedy(mesh: MeshGraph, target: Target, budget: number): Pl
   // Values nothing reads or writes (a graph input only listed as an output is copied by select-kernels).
   for (const v of mesh.inputs) if (!home.has(v)) home.set(v, Math.max(0, frontier));
   if (frontier < 0) open();
-  return { opCore, home, cores: frontier + 1, mapBytes: mapBytesOf(memories.map((m) => m.footprint())), memories };
+  return { opCore, home, cores: frontier + 1, mapBytes: Math.max(0, ...memories.map((m) => m.footprint().total)), memories };
 }
 
-/** The bytes emit's memory map needs: per type the largest arena, plus I/O slots (k-th largest per core). */
-function mapBytesOf(fps: Footprint[], reserved: Record<MemType, number> = { f32: 0, f16: 0, i32: 0 }): number {
-  let bytes = 0;
-  for (const t of ['f32', 'f16', 'i32'] as MemType[]) {
-    bytes += align4(Math.max(0, ...fps.map((f) => f.arena[t])));
-    const sizes = fps.map((f) => f.io.filter((x) => x.mem === t).map((x) => x.bytes).sort((a, b) => b - a));
-    const slots = Math.max(reserved[t] > 0 ? 1 : 0, ...sizes.map((s) => s.length));
-    for (let k = 0; k < slots; k++) bytes += align4(Math.max(k === 0 ? reserved[t] : 0, ...sizes.map((s) => s[k] ?? 0)));
-  }
-  return bytes;
-}
-
-/** Slot 0 of each type will be as long as the largest graph input or output of that type: reserve it from the start. */
-function ioReserve(mesh: MeshGraph): Record<MemType, number> {
-  const r: Record<MemType, number> = { f32: 0, f16: 0, i32: 0 };
-  for (const v of [...mesh.inputs, ...mesh.outputs]) {
-    const mv = mesh.values.get(v)!;
-    r[mv.mem] = Math.max(r[mv.mem], valueBytes(mv));
-  }
-  return r;
-}
-
-const align4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /** The smallest near-square region of the mesh with at least `cores` cores. */
 export function chooseRegion(cores: number, target: Target): Rect | undefined {
@@ -352,6 +329,14 @@ export const placePass: BackendPass = {
   id: 'place',
   summary: 'put every op and value on a core of the smallest sub-region whose SRAM holds the model',
   run(state: BackendState): BackendState {
+    const P = distributedSide(state.mesh!);
+    if (P !== undefined) {
+      // A distributed program: its values and kernels already sit on the P×P region (select-kernels).
+      const region = { x: 0, y: 0, width: P, height: P };
+      const cores = Array.from({ length: P * P }, (_, k) => ({ x: k % P, y: Math.floor(k / P) }));
+      const note = `distributed over ${P}x${P} cores: region (0,0 ${P}x${P}) of ${state.target.name}'s ${state.target.width}x${state.target.height}, every value in a block layout`;
+      return { ...state, placement: { region, cores, budget: state.target.sram.bytesPerCore, note }, notes: [...state.notes, note] };
+    }
     const { mesh, placement } = place(state.mesh!, state.target);
     return { ...state, mesh, placement, notes: [...state.notes, placement.note] };
   },

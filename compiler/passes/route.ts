@@ -22,7 +22,9 @@ import { DiagnosticError } from '../../ir/diagnostics.js';
 import type { MeshGraph } from '../../ir/mesh.js';
 import type { Port, RouteRule } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
+import { distributedSide } from '../kernels/distributed.js';
 import type { BackendPass, BackendState, Core, TransferRoute } from '../pipeline.js';
+import { routeDistributed } from './route-distributed.js';
 
 /** One router of a path: where the stream enters and where it leaves. */
 export interface Hop {
@@ -178,6 +180,8 @@ export const routePass: BackendPass = {
   id: 'route',
   summary: 'give every transfer an XY route and a colour within the routers\' colour budget',
   run(state: BackendState): BackendState {
+    const P = distributedSide(state.mesh!);
+    if (P !== undefined) return { ...state, mesh: routeDistributed(state.mesh!, state.target, P), routes: [] };
     const { mesh, routes } = route(state.mesh!, state.target);
     return { ...state, mesh, routes };
   },

@@ -16,9 +16,12 @@
  *   after:   (schedule)  step 0 @0 call r cost 129 | step 1 @129 transfer h->1,0 cost 139 | total 268
  */
 import type { MeshGraph, MeshOp } from '../../ir/mesh.js';
+import { exprToText } from '../../ir/program-text.js';
 import type { Target } from '../../ir/target.js';
 import { callKernelCycles, type CallSpec } from '../kernels/call.js';
 import { transferTiming } from '../kernels/transfer.js';
+import { distributedSide, dryRun } from '../kernels/distributed.js';
+import { opColours } from './route-distributed.js';
 import type { BackendPass, BackendState, Schedule, ScheduleStep, TransferRoute } from '../pipeline.js';
 
 /** The call spec of a mesh op (operand places are filled in by emit; the cost needs shapes only). */
@@ -31,7 +34,21 @@ export function callSpecOf(mesh: MeshGraph, op: MeshOp): CallSpec {
   return { opType: op.op, domain: op.domain, attrs: op.attrs, inputs: op.inputs.map(t), outputs: op.outputs.map(t) };
 }
 
+/** A distributed program: one step per kernel, each with the exact cost of its generator (kernels/distributed.ts). */
+function scheduleDistributed(mesh: MeshGraph, target: Target, P: number): Schedule {
+  const steps: ScheduleStep[] = [];
+  let T = 0;
+  for (const op of mesh.ops) {
+    const d = dryRun(op, mesh, target, P, opColours(op.params));
+    steps.push({ op: op.name, kind: 'kernel', start: T, cost: d.cycles, finish: [], finishExpr: d.finish });
+    T += d.cycles;
+  }
+  return { steps, totalCycles: T };
+}
+
 export function schedule(mesh: MeshGraph, routes: readonly TransferRoute[], target: Target): Schedule {
+  const P = distributedSide(mesh);
+  if (P !== undefined) return scheduleDistributed(mesh, target, P);
   const byOp = new Map(routes.map((r) => [r.op, r]));
   const steps: ScheduleStep[] = [];
   let T = 0;
@@ -75,7 +92,7 @@ export function schedule(mesh: MeshGraph, routes: readonly TransferRoute[], targ
 
 export function formatSchedule(s: Schedule): string {
   const lines = s.steps.map((st, i) =>
-    `// step ${i} @${st.start} ${st.kind} ${st.op} cost ${st.cost}  ${st.finish.map((f) => `(${f.core.x},${f.core.y})+${f.offset}`).join(' ')}`);
+    `// step ${i} @${st.start} ${st.kind} ${st.op} cost ${st.cost}  ${st.finishExpr !== undefined ? `finish ${exprToText(st.finishExpr)}` : st.finish.map((f) => `(${f.core.x},${f.core.y})+${f.offset}`).join(' ')}`);
   lines.push(`// total ${s.totalCycles} cycles`);
   return lines.join('\n');
 }

@@ -9,6 +9,9 @@
  * Placement is not decided yet: every op and value sits on core (0,0) until `place` moves them.
  * Last, graph inputs too large for a single-core op are tiled with their row-separable readers
  * (kernels/tiled.ts: one `call` per tile, pinned to its core), or left for `place` to refuse.
+ * With `layout: 'distributed'` (which compile() retries with when single cores cannot hold the
+ * model), the single-core choice is turned into the distributed plan instead
+ * (kernels/distribute-plan.ts): block layouts over a P×P region and a distributed kernel per op.
  *
  * Integer constants must fit the i32 buffers: Slice starts/ends beyond the int32 range (the
  * INT64_MAX "to the end" idiom) are clamped, which does not change the result; any other such
@@ -26,6 +29,7 @@ import { isStatic, type Graph, type Node, type StaticType } from '../../ir/graph
 import { singleCoreLayout, type KernelName, type MeshGraph, type MeshOp, type MeshValue } from '../../ir/mesh.js';
 import type { MemType } from '../../ir/program.js';
 import { Tensor } from '../../ir/tensor.js';
+import { planDistributed } from '../kernels/distribute-plan.js';
 import { tileOversized } from '../kernels/tiled.js';
 import type { BackendOptions, BackendPass, BackendState } from '../pipeline.js';
 
@@ -157,6 +161,9 @@ export const selectKernelsPass: BackendPass = {
   summary: 'choose a kernel (call) and an SRAM type and layout for every op and value',
   run(state: BackendState): BackendState {
     const { mesh, outputNames } = selectKernels(state.graph, state);
+    if (state.options.layout === 'distributed') {
+      return { ...state, mesh: planDistributed(mesh, state.target, { gemm: state.options.gemm, allreduce: state.options.allreduce }), outputNames };
+    }
     return { ...state, mesh: tileOversized(mesh, state.target), outputNames };
   },
 };

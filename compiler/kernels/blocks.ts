@@ -1,0 +1,116 @@
+/**
+ * Block layouts of the distributed back end: every value of a distributed program lives on one P×P
+ * region at the mesh origin in one of four forms, all views of the tensor as a 2-D matrix
+ * [rows, cols] = [∏ leading dims, last dim] (the view program inputs and outputs use):
+ *
+ *   block  rows split along y, cols along x: core (x, y) holds the tile [rows/P, cols/P] at row tile
+ *          y, col tile x — the GEMM operand layout. Leading dims are merged row-major (mesh IR dims
+ *          `[y, …, y, x]`), so [2,1024,1024] and its Reshape to [2048,1024] have the same tiles.
+ *   vec    one row (all leading dims 1): cols split along x, replicated down each column of cores
+ *          (a LayerNorm scale, a bias): tile [1, cols/P].
+ *   col    one column (last dim 1): rows split along y, replicated across each row of cores (the
+ *          result of a reduction over the last axis): tile [rows/P, 1].
+ *   rep    the whole tensor on every core (scalars, small constants, shape data): ops on such values
+ *          are computed redundantly by every core, with no communication.
+ *
+ * A value is block / vec / col when its sizes divide by P and it has more than one element per core
+ * to spread; anything else is rep. docs/compiler.md ("Distributed mode") has the rules.
+ */
+import type { DimMap, Layout } from '../../ir/mesh.js';
+import type { Expr, Rect } from '../../ir/program.js';
+import { X, Y, and, eq } from '../../ir/program-builder.js';
+
+export type BlockForm = 'block' | 'vec' | 'col' | 'rep';
+
+/** The 2-D view of a shape. */
+export function matrixView(shape: readonly number[]): { rows: number; cols: number } {
+  const cols = shape.length ? shape[shape.length - 1] : 1;
+  return { rows: shape.slice(0, -1).reduce((a, b) => a * b, 1), cols };
+}
+
+/** The form a value of this shape takes on a P×P region (P ≥ 2). */
+export function blockForm(shape: readonly number[], P: number): BlockForm {
+  const { rows, cols } = matrixView(shape);
+  if (shape.length === 0 || rows * cols <= 1) return 'rep';
+  if (rows === 1) return cols % P === 0 ? 'vec' : 'rep';
+  if (cols === 1) return rows % P === 0 ? 'col' : 'rep';
+  return rows % P === 0 && cols % P === 0 ? 'block' : 'rep';
+}
+
+/** Each core's tile of a value in a form, as a 2-D [tileRows, tileCols]. */
+export function tileOf(shape: readonly number[], form: BlockForm, P: number): [number, number] {
+  const { rows, cols } = matrixView(shape);
+  switch (form) {
+    case 'block': return [rows / P, cols / P];
+    case 'vec': return [1, cols / P];
+    case 'col': return [rows / P, 1];
+    case 'rep': return [rows, cols];
+  }
+}
+
+/** Elements of a core's tile. */
+export function tileElements(shape: readonly number[], form: BlockForm, P: number): number {
+  const [r, c] = tileOf(shape, form, P);
+  return r * c;
+}
+
+/**
+ * The tile as an N-D shape for a `call` on it: the leading dims collapse into the tile's rows, with
+ * the rank kept (leading 1s) so that the op's broadcasting over the tiles is its broadcasting over
+ * the whole tensors. A rep value keeps its own shape.
+ */
+export function tileShape(shape: readonly number[], form: BlockForm, P: number): number[] {
+  if (form === 'rep') return [...shape];
+  const [r, c] = tileOf(shape, form, P);
+  if (shape.length === 1) return [c];
+  return [...Array(shape.length - 2).fill(1), r, c];
+}
+
+/** The mesh IR layout of a value of this form on region `rect` (merged leading dims all map to y). */
+export function blockLayout(shape: readonly number[], form: BlockForm, rect: Rect): Layout {
+  const P = rect.width;
+  const rank = shape.length;
+  if (form === 'rep' || rank === 0) return { region: { ...rect }, dims: shape.map((): DimMap => 'r'), tile: [...shape] };
+  const [tr, tc] = tileOf(shape, form, P);
+  const dims: DimMap[] = shape.map((_, i): DimMap => (i === rank - 1 ? (form === 'col' ? 'r' : 'x') : form === 'block' || form === 'col' ? 'y' : 'r'));
+  // Per-dim tile: the row tile spread over the leading dims from the innermost outward.
+  const tile = [...shape];
+  tile[rank - 1] = tc;
+  if (form === 'block' || form === 'col') {
+    let left = tr;
+    for (let i = rank - 2; i >= 0; i--) {
+      const t = Math.min(shape[i], left);
+      tile[i] = t;
+      left = Math.max(1, Math.floor(left / shape[i]));
+    }
+  }
+  return { region: { ...rect }, dims, tile };
+}
+
+/** The form of a value from its mesh IR layout. */
+export function formOfLayout(l: Layout, shape: readonly number[]): BlockForm {
+  const last = l.dims[l.dims.length - 1];
+  if (shape.length === 0 || l.dims.every((d) => d === 'r')) return 'rep';
+  if (last === 'x') return l.dims.slice(0, -1).some((d) => d === 'y') ? 'block' : 'vec';
+  return 'col';
+}
+
+/** Tile coordinates (row tile, col tile) a core holds, for program tilings. */
+export function tileCoords(form: BlockForm): [Expr, Expr] {
+  switch (form) {
+    case 'block': return [Y, X];
+    case 'vec': return [0, X];
+    case 'col': return [Y, 0];
+    case 'rep': return [0, 0];
+  }
+}
+
+/** For an output: the cores whose tile is read back (one copy of each tile). */
+export function outputGuard(form: BlockForm): Expr | undefined {
+  switch (form) {
+    case 'block': return undefined;
+    case 'vec': return eq(Y, 0);
+    case 'col': return eq(X, 0);
+    case 'rep': return and(eq(X, 0), eq(Y, 0));
+  }
+}

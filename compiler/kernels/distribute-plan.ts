@@ -1,0 +1,223 @@
+/**
+ * The distributed plan: select-kernels' choice for a model too large for single-core ops. Every value
+ * takes a block form on one P×P region at the mesh origin (kernels/blocks.ts) and every op a
+ * distributed kernel (kernels/distributed.ts); P is the largest side, up to the mesh's, for which
+ * every op has a kernel for the forms of its values.
+ *
+ * Rules, per op (forms decided by the shapes alone, so producer and consumer always agree):
+ * - every value replicated → `dist.call` (each core computes the op redundantly);
+ * - an elementwise op (ELEMENTWISE) with a block / vec / col output → `dist.call` on the tiles, when
+ *   each input is the same form and shape as the output, a vec broadcast along the rows of a block,
+ *   a col of the same rows broadcast along its columns, or a one-element replicated value;
+ * - Reshape / Squeeze / Unsqueeze / Flatten / Identity keeping the 2-D view → `dist.copy`;
+ * - ReduceSum / ReduceMean / ReduceMax over the last axis with keepdims → `dist.reduce`;
+ * - Softmax over the last axis → `dist.softmax`;
+ * - MatMul of a block A (leading dims merged into rows) by a 2-D block B → `gemm.<algorithm>`, the
+ *   algorithm forced by `--gemm` or the cheapest by the exact cost; MatMul(A, Transpose(W)) with the
+ *   transposed value read nowhere else → `gemm.transposed` on W, the Transpose folded away. GEMM
+ *   kernels shift their operands in place, so an operand read later (or a graph output, or both
+ *   operands at once) is first copied (`dist.copy` into `%v#gemm<k>`).
+ * Anything else is W3008, naming the op and the forms it met.
+ */
+import { DiagnosticError, diag, type Diagnostic } from '../../ir/diagnostics.js';
+import type { MeshGraph, MeshOp, MeshValue } from '../../ir/mesh.js';
+import type { Rect } from '../../ir/program.js';
+import type { Target } from '../../ir/target.js';
+import type { AllreduceAlgorithm } from './allreduce.js';
+import { blockForm, blockLayout, matrixView, type BlockForm } from './blocks.js';
+import { gemmCost, type GemmKernel } from './gemm-program.js';
+
+export type GemmChoice = 'meshgemm' | 'cannon' | 'summa' | 'auto';
+export type AllreduceChoice = AllreduceAlgorithm | 'auto';
+
+export interface DistributeOptions {
+  gemm?: GemmChoice;
+  allreduce?: AllreduceChoice;
+}
+
+/** Ops computed elementwise (with ONNX broadcasting), hence tile by tile. */
+export const ELEMENTWISE = new Set([
+  'Abs', 'Neg', 'Relu', 'Erf', 'Exp', 'Log', 'Sqrt', 'Tanh', 'Sigmoid', 'Identity', 'Reciprocal', 'Floor', 'Ceil', 'Sin', 'Cos',
+  'Softplus', 'Softsign', 'Mish', 'Sign', 'Round', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'Elu', 'Selu', 'Celu', 'ThresholdedRelu',
+  'Not', 'IsNaN', 'IsInf', 'Gelu', 'Cast', 'CastLike', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Equal', 'Less', 'Greater',
+  'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Where', 'PRelu', 'Mod', 'BitShift',
+]);
+const VIEW_OPS = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity']);
+const REDUCE_FN: Record<string, string> = { ReduceSum: 'sum', ReduceMean: 'mean', ReduceMax: 'max' };
+
+const elems = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const sameShape = (a: readonly number[], b: readonly number[]) => {
+  const strip = (s: readonly number[]) => { let i = 0; while (i < s.length - 1 && s[i] === 1) i++; return s.slice(i); };
+  const x = strip(a), y = strip(b);
+  return x.length === y.length && x.every((d, i) => d === y[i]);
+};
+
+function intAttr(op: MeshOp, name: string, dflt: number): number {
+  const a = op.attrs[name];
+  return a && a.kind === 'int' ? a.value : dflt;
+}
+
+/** The axes a reduction reads: attribute (older opsets) or constant input 1; undefined when unknown. */
+function reduceAxes(mesh: MeshGraph, op: MeshOp): number[] | undefined {
+  const a = op.attrs.axes;
+  if (a && a.kind === 'ints') return [...a.value];
+  const v = op.inputs[1];
+  if (!v) return undefined;
+  const t = mesh.constants.get(v);
+  return t ? Array.from(t.data as ArrayLike<number>, Number) : undefined;
+}
+
+/** Why an op has no distributed kernel for these forms, or its kernel and parameters. */
+type Choice = { kernel: string; params: Record<string, number | string>; inputs?: string[] } | { why: string };
+
+function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: number, target: Target, o: DistributeOptions, transposes: Map<string, MeshOp>): Choice {
+  const val = (v: string) => mesh.values.get(v)!;
+  const ins = op.inputs.filter(Boolean);
+  const outs = op.outputs.filter(Boolean);
+  const all = [...ins, ...outs];
+  if (op.domain === '' && op.op === 'MatMul' && ins.length === 2) {
+    const [a, b] = op.inputs.map(val);
+    const c = val(op.outputs[0]);
+    const tr = transposes.get(op.inputs[1]);
+    const w = tr ? val(tr.inputs[0]) : b;
+    const types = new Set([a.mem, w.mem, c.mem]);
+    if (types.size !== 1 || !(a.mem === 'f32' || a.mem === 'f16')) return { why: `its operands are ${[a.mem, w.mem, c.mem].join(', ')} in SRAM; a GEMM needs one float type` };
+    if (form(op.inputs[0]) !== 'block' || form(op.outputs[0]) !== 'block') return { why: `A is ${form(op.inputs[0])} and the result ${form(op.outputs[0])}; a GEMM needs block operands` };
+    if (tr) {
+      if (form(tr.inputs[0]) !== 'block' || w.type.shape.length !== 2) return { why: 'the transposed operand is not a 2-D block matrix' };
+      const [N, K] = w.type.shape;
+      return { kernel: 'gemm.transposed', params: gemmParams('transposed', matrixView(a.type.shape).rows, K, N, P, a.mem, target), inputs: [op.inputs[0], tr.inputs[0]] };
+    }
+    if (form(op.inputs[1]) !== 'block' || b.type.shape.length !== 2) return { why: 'B is not a 2-D block matrix (batched MatMul has no distributed kernel yet)' };
+    const [K, N] = b.type.shape;
+    const M = matrixView(a.type.shape).rows;
+    const kernels: GemmKernel[] = !o.gemm || o.gemm === 'auto' ? ['meshgemm', 'cannon', 'summa'] : [o.gemm];
+    let best: { k: GemmKernel; cycles: number } | undefined;
+    for (const k of kernels) {
+      const cycles = gemmCost(k, { M, K, N, P, type: a.mem }, target).cycles;
+      if (!best || cycles < best.cycles) best = { k, cycles };
+    }
+    return { kernel: `gemm.${best!.k}`, params: { ...gemmParams(best!.k, M, K, N, P, a.mem, target), choice: o.gemm ?? 'auto' } };
+  }
+  if (all.every((v) => form(v) === 'rep')) return { kernel: 'dist.call', params: {} };
+  if (op.domain !== '') return { why: 'no distributed kernel for this domain' };
+  const out = op.outputs[0];
+  const outForm = form(out);
+  if (ELEMENTWISE.has(op.op) && outs.length === 1) {
+    const oshape = val(out).type.shape;
+    for (const v of ins) {
+      const f = form(v);
+      const s = val(v).type.shape;
+      const ok = f === 'rep' ? elems(s) === 1
+        : f === outForm ? sameShape(s, oshape)
+          : outForm === 'block' && f === 'vec' ? s[s.length - 1] === oshape[oshape.length - 1] && s.length <= oshape.length
+            : outForm === 'block' && f === 'col' ? s[s.length - 1] === 1 && sameShape(s.slice(0, -1), oshape.slice(0, -1)) : false;
+      if (!ok) return { why: `input '%${v}' (${f} ${fmt(s)}) does not broadcast tile by tile onto the ${outForm} output ${fmt(oshape)}` };
+    }
+    return { kernel: 'dist.call', params: {} };
+  }
+  if (VIEW_OPS.has(op.op) && outs.length === 1) {
+    const x = val(op.inputs[0]), y = val(out);
+    const vx = matrixView(x.type.shape), vy = matrixView(y.type.shape);
+    if (form(op.inputs[0]) === outForm && vx.rows === vy.rows && vx.cols === vy.cols && x.mem === y.mem) return { kernel: 'dist.copy', params: {}, inputs: [op.inputs[0]] };
+    return { why: `it changes the 2-D view [${vx.rows},${vx.cols}] → [${vy.rows},${vy.cols}]; that redistribution has no kernel yet` };
+  }
+  const rank = val(op.inputs[0]).type.shape.length;
+  const isLast = (a: number) => a === -1 || a === rank - 1;
+  if (REDUCE_FN[op.op]) {
+    const axes = reduceAxes(mesh, op);
+    if (form(op.inputs[0]) !== 'block' || outForm !== 'col' || !axes || axes.length !== 1 || !isLast(axes[0]) || intAttr(op, 'keepdims', 1) !== 1 ||
+      val(op.inputs[0]).mem !== val(out).mem) {
+      return { why: 'only a reduction of a block value over its last axis with keepdims has a distributed kernel' };
+    }
+    return { kernel: 'dist.reduce', params: { fn: REDUCE_FN[op.op], allreduce: o.allreduce ?? 'auto' }, inputs: [op.inputs[0]] };
+  }
+  if (op.op === 'Softmax') {
+    const axis = intAttr(op, 'axis', -1);
+    if (form(op.inputs[0]) !== 'block' || !isLast(axis) || val(op.inputs[0]).mem !== val(out).mem) return { why: 'only a Softmax of a block value over its last axis has a distributed kernel' };
+    return { kernel: 'dist.softmax', params: { allreduce: o.allreduce ?? 'auto' } };
+  }
+  return { why: `no distributed kernel for ${op.op} on ${ins.map((v) => form(v)).join(', ')} values` };
+}
+
+function gemmParams(k: GemmKernel, M: number, K: number, N: number, P: number, type: string, target: Target): Record<string, number | string> {
+  const cost = gemmCost(k, { M, K, N, P, type: type as 'f32' | 'f16' }, target);
+  return { M, K, N, cycles: cost.cycles };
+}
+
+const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
+
+/** Plans the distributed program on a P×P region; throws W3008 for an op with no kernel. */
+export function planOnSide(mesh: MeshGraph, target: Target, P: number, o: DistributeOptions = {}): MeshGraph {
+  const rect: Rect = { x: 0, y: 0, width: P, height: P };
+  const form = (v: string) => blockForm(mesh.values.get(v)!.type.shape, P);
+  // Transposes folded into a transposed GEMM: a 2-D Transpose read once, by MatMul's B, not an output.
+  const readers = new Map<string, number>();
+  for (const op of mesh.ops) for (const v of op.inputs) if (v) readers.set(v, (readers.get(v) ?? 0) + 1);
+  const transposes = new Map<string, MeshOp>();
+  for (const op of mesh.ops) {
+    const perm = op.attrs.perm;
+    const t = op.outputs[0];
+    if (op.op !== 'Transpose' || op.domain !== '' || !t || mesh.outputs.includes(t) || readers.get(t) !== 1) continue;
+    if (mesh.values.get(t)!.type.shape.length !== 2 || (perm && !(perm.kind === 'ints' && perm.value[0] === 1 && perm.value[1] === 0))) continue;
+    const reader = mesh.ops.find((r) => r.inputs.includes(t))!;
+    if (reader.op === 'MatMul' && reader.domain === '' && reader.inputs[1] === t && reader.inputs[0] !== t) transposes.set(t, op);
+  }
+  // A value that does not split over P is replicated on every core: only small ones may be.
+  const capacity = target.sram.bytesPerCore;
+  for (const [name, v] of mesh.values) {
+    const bytes = elems(v.type.shape) * (v.mem === 'f16' ? 2 : 4);
+    if (form(name) === 'rep' && bytes > capacity / 8) {
+      throw diag('W3008', `value '%${name}' ${fmt(v.type.shape)} does not split over ${P}×${P} cores (its sizes are not multiples of ${P}) and is too large (${bytes} B) to replicate on every core`,
+        `value '%${name}'`, 'choose a mesh whose side divides the tensor sizes');
+    }
+  }
+  const out: MeshGraph = { ...mesh, values: new Map(), ops: [] };
+  const setValue = (name: string, v: MeshValue) => out.values.set(name, { ...v, layout: blockLayout(v.type.shape, form(name), rect) });
+  for (const [name, v] of mesh.values) if (!transposes.has(name)) setValue(name, v);
+  const chosen: { op: MeshOp; kernel: string; params: Record<string, number | string>; inputs: string[] }[] = [];
+  for (const op of mesh.ops) {
+    if (op.op === 'Transpose' && transposes.has(op.outputs[0])) continue;
+    const c = choose(mesh, op, form, P, target, o, transposes);
+    if ('why' in c) {
+      throw diag('W3008', `op '${op.name}' (${op.op}) has no distributed kernel on ${P}×${P} cores: ${c.why}`, `op '${op.name}'`,
+        'a model whose ops do not fit single cores runs only if every op has a distributed kernel (docs/compiler.md, "Distributed mode")');
+    }
+    chosen.push({ op, kernel: c.kernel, params: c.params, inputs: c.inputs ?? op.inputs });
+  }
+  // GEMM operands read again later (or graph outputs, or both operands one value) are copied first.
+  const lastRead = new Map<string, number>();
+  chosen.forEach((c, i) => c.inputs.forEach((v) => v && lastRead.set(v, i)));
+  const outputs = new Set(mesh.outputs);
+  let copies = 0;
+  chosen.forEach((c, i) => {
+    if (c.kernel.startsWith('gemm.')) {
+      c.inputs = c.inputs.map((v, k) => {
+        const again = (lastRead.get(v) ?? i) > i || outputs.has(v) || (k === 1 && c.inputs[0] === v);
+        if (!again) return v;
+        const copy = `${v}#gemm${copies++}`;
+        setValue(copy, mesh.values.get(v)!);
+        out.values.set(copy, { ...out.values.get(v)! });
+        out.ops.push({ name: `${c.op.name}/copy${k}`, kernel: 'dist.copy', op: 'Identity', domain: '', attrs: {}, inputs: [v], outputs: [copy], region: { ...rect }, params: {} });
+        return copy;
+      });
+    }
+    out.ops.push({ ...c.op, kernel: c.kernel, inputs: c.inputs, region: { ...rect }, params: c.params });
+  });
+  return out;
+}
+
+/** The distributed plan on the largest square side that works (W3008 of the full side when none does). */
+export function planDistributed(mesh: MeshGraph, target: Target, o: DistributeOptions = {}): MeshGraph {
+  const max = Math.min(target.width, target.height);
+  let first: Diagnostic[] | undefined;
+  for (let P = max; P >= 2; P--) {
+    try {
+      return planOnSide(mesh, target, P, o);
+    } catch (e) {
+      if (!(e instanceof DiagnosticError)) throw e;
+      first ??= e.diagnostics;
+    }
+  }
+  throw new DiagnosticError(first ?? [{ code: 'W3008', message: `a distributed program needs a mesh of at least 2×2 cores; ${target.name} is ${target.width}×${target.height}` }]);
+}

@@ -1,0 +1,192 @@
+/**
+ * The distributed kernels of the block-layout back end (kernels/blocks.ts): how each op of a
+ * distributed program runs on the P×P region, as generators into the region's SPMD kernel with an
+ * exact cost, under the composition rule of kernel.ts (uniform start, per-core finish, nothing in
+ * flight at the end).
+ *
+ *   dist.call      the op's reference semantics on each core's tiles (a `call` on every core): an
+ *                  elementwise op over block / vec / col tiles whose broadcasting over the tiles is the
+ *                  op's broadcasting over the tensors, or any op on replicated values. Cost callCost.
+ *   dist.copy      a layout-preserving Reshape / Squeeze / Unsqueeze / Flatten / Identity: `unary copy`
+ *                  of the tile.
+ *   dist.reduce    ReduceSum / ReduceMean / ReduceMax over the last axis (keepdims): local reduce,
+ *                  allreduce along x (allreduce-reduce.ts), mean's scale. Result: a col value.
+ *   dist.softmax   Softmax over the last axis: allreduce max, subtract and exp, allreduce sum, divide;
+ *                  every core is padded to the slowest after each allreduce, so each part starts
+ *                  uniformly and the total is the sum of the parts.
+ *   gemm.<alg>     MatMul as a distributed GEMM (gemm-program.ts): meshgemm, cannon, summa, or
+ *                  transposed for A·Wᵀ (the Transpose folded in). The kernel shifts its operands in
+ *                  place, so the planner hands it copies of operands that are read again.
+ *
+ * Cost = a dry run of the generator (`dryRun`): the same code that emits the kernel computes its
+ * cycles, finish expression, routes and scratch, so what select-kernels, route, allocate-sram and
+ * schedule use is what emit writes.
+ */
+import type { MeshGraph, MeshOp } from '../../ir/mesh.js';
+import { ProgramBuilder, sub, type BufferRef, type RegionBuilder } from '../../ir/program-builder.js';
+import { UNARY_FN_COST, binaryCycles, lanesFor, unaryCycles } from '../../ir/program-cost.js';
+import { MEM_TYPE_BYTES, type Expr, type MemType } from '../../ir/program.js';
+import type { Target } from '../../ir/target.js';
+import type { AllreduceAlgorithm } from './allreduce.js';
+import { reduceAlongAxis, type AxisReduceFn } from './allreduce-reduce.js';
+import { formOfLayout, tileShape } from './blocks.js';
+import { callKernelCycles, emitCallKernel, type CallSpec } from './call.js';
+import { emitGemm, GEMM_KERNELS, type GemmKernel } from './gemm-program.js';
+import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
+
+export const DIST_KERNELS = ['dist.call', 'dist.copy', 'dist.reduce', 'dist.softmax', ...GEMM_KERNELS.map((k) => `gemm.${k}`)] as const;
+
+export const isDistKernel = (k: string): boolean => (DIST_KERNELS as readonly string[]).includes(k);
+
+/** Is the mesh a distributed program (its ops run on a P×P region), and its side. */
+export function distributedSide(mesh: MeshGraph): number | undefined {
+  const op = mesh.ops.find((o) => isDistKernel(o.kernel));
+  return op ? op.region.width : undefined;
+}
+
+const elems = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** A value's tile as a `call` sees it. */
+function callTile(mesh: MeshGraph, v: string, P: number): number[] {
+  const mv = mesh.values.get(v)!;
+  return tileShape(mv.type.shape, formOfLayout(mv.layout, mv.type.shape), P);
+}
+
+/** Elements of a value's tile. */
+export function tileElementsOf(mesh: MeshGraph, v: string, P: number): number {
+  return elems(callTile(mesh, v, P));
+}
+
+function gemmKernelOf(op: MeshOp): GemmKernel {
+  return op.kernel.slice('gemm.'.length) as GemmKernel;
+}
+
+/** Generates an op's kernel into env.region; `buf` gives each value's tile buffer (tile at element 0). */
+export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: string) => BufferRef): EmittedKernel {
+  const P = env.width;
+  const rb = env.region;
+  rb.setLoc(env.loc);
+  const t = env.target;
+  const mem = (v: string) => mesh.values.get(v)!.mem;
+  switch (op.kernel) {
+    case 'dist.call': {
+      const tensor = (v: string) => (v ? { at: buf(v), dtype: mesh.values.get(v)!.type.dtype, shape: callTile(mesh, v, P) } : null);
+      const spec: CallSpec = { opType: op.op, domain: op.domain, attrs: op.attrs, inputs: op.inputs.map(tensor), outputs: op.outputs.map(tensor) };
+      const cycles = callKernelCycles(spec, t);
+      emitCallKernel(rb, spec, undefined, env.loc);
+      return { routes: [], scratch: [], cycles, finish: cycles };
+    }
+    case 'dist.copy': {
+      const n = tileElementsOf(mesh, op.outputs[0], P);
+      rb.copy(buf(op.outputs[0]), buf(op.inputs[0]), n);
+      const cycles = t.overhead.issue + unaryCycles(n, UNARY_FN_COST.copy, lanesFor(t, [mem(op.inputs[0])], mem(op.outputs[0])), t.sram.readWordsPerCycle, t.sram.writeWordsPerCycle);
+      return { routes: [], scratch: [], cycles, finish: cycles };
+    }
+    case 'dist.reduce': {
+      const x = mesh.values.get(op.inputs[0])!;
+      const [rows, cols] = tile2d(callTile(mesh, op.inputs[0], P));
+      const full = x.type.shape[x.type.shape.length - 1];
+      const fn = op.params.fn as AxisReduceFn;
+      return reduceAlongAxis(env, {
+        fn, axis: 'x', algorithm: algorithmOf(op), type: x.mem, rows, cols, tileAxis: 'cols', count: full, broadcast: true,
+        src: buf(op.inputs[0]), dst: buf(op.outputs[0]),
+      });
+    }
+    case 'dist.softmax':
+      return emitSoftmax(op, mesh, env, buf);
+    default: {
+      if (!op.kernel.startsWith('gemm.')) throw new Error(`internal: no distributed kernel '${op.kernel}'`);
+      const kernel = gemmKernelOf(op);
+      const a = mesh.values.get(op.inputs[0])!, b = mesh.values.get(op.inputs[1])!;
+      const [M, K] = [elems(a.type.shape.slice(0, -1)), a.type.shape[a.type.shape.length - 1]];
+      const N = kernel === 'transposed' ? b.type.shape[0] : b.type.shape[1];
+      return emitGemm(kernel, env, { M, K, N, P, type: a.mem as 'f32' | 'f16' }, { A: buf(op.inputs[0]), B: buf(op.inputs[1]), C: buf(op.outputs[0]) });
+    }
+  }
+}
+
+const tile2d = (shape: number[]): [number, number] => [elems(shape.slice(0, -1)), shape[shape.length - 1]];
+
+function algorithmOf(op: MeshOp): AllreduceAlgorithm | 'auto' {
+  const a = op.params.allreduce;
+  return typeof a === 'string' ? (a as AllreduceAlgorithm | 'auto') : 'auto';
+}
+
+/** Pads every core to the slowest after a part whose finish is not uniform. */
+function align(rb: RegionBuilder, part: { cycles: number; finish: Expr }): void {
+  if (typeof part.finish === 'number' && part.finish === part.cycles) return;
+  rb.delay(sub(part.cycles, part.finish));
+}
+
+function emitSoftmax(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: string) => BufferRef): EmittedKernel {
+  const t = env.target;
+  const rb = env.region;
+  const x = mesh.values.get(op.inputs[0])!;
+  const type: MemType = x.mem;
+  const [rows, cols] = tile2d(callTile(mesh, op.inputs[0], env.width));
+  const src = buf(op.inputs[0]), dst = buf(op.outputs[0]);
+  const stat = env.scratch ? env.scratch(`${env.loc}.stat`, type, rows) : rb.buffer(`${env.loc}.stat`, type, rows);
+  const lanes = lanesFor(t, [type], type);
+  const { readWordsPerCycle: R, writeWordsPerCycle: W } = t.sram;
+  const issue = t.overhead.issue;
+  const routes: KernelRoute[] = [];
+  const scratch: BufferRef[] = [stat];
+  let cycles = 0;
+  const reduce = (fn: AxisReduceFn, from: BufferRef) => {
+    const e = reduceAlongAxis({ ...env, loc: env.loc }, { fn, axis: 'x', algorithm: algorithmOf(op), type, rows, cols, tileAxis: 'cols', broadcast: true, src: from, dst: stat });
+    routes.push(...e.routes);
+    scratch.push(...e.scratch);
+    align(rb, e);
+    cycles += e.cycles;
+  };
+  reduce('max', src);
+  rb.binary('sub', dst, src, stat, rows, cols, { bcast: 'col' });
+  rb.unary('exp', dst, dst, rows * cols);
+  cycles += issue + binaryCycles(rows, cols, rows, true, lanes, R, W) + issue + unaryCycles(rows * cols, UNARY_FN_COST.exp, lanes, R, W);
+  reduce('sum', dst);
+  rb.binary('div', dst, dst, stat, rows, cols, { bcast: 'col' });
+  cycles += issue + binaryCycles(rows, cols, rows, true, lanes, R, W);
+  return { routes, scratch, cycles, finish: cycles };
+}
+
+/** What a dry run of an op's kernel tells the passes. */
+export interface DistDryRun {
+  cycles: number;
+  finish: Expr;
+  routes: KernelRoute[];
+  /** Scratch buffers in declaration order (elements and type). */
+  scratch: { type: MemType; length: number }[];
+  scratchBytes: number;
+}
+
+const align4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/** Distinct colours a kernel's routes use. */
+export function coloursUsed(routes: readonly KernelRoute[]): number[] {
+  return [...new Set(routes.map((r) => r.colour))].sort((a, b) => a - b);
+}
+
+/**
+ * Runs an op's generator into a throwaway region with the given colours (kernels take colours from
+ * the list in order, so a run with every colour of the target tells how many the kernel needs).
+ */
+export function dryRun(op: MeshOp, mesh: MeshGraph, target: Target, P: number, colours: readonly number[]): DistDryRun {
+  const pb = new ProgramBuilder('dry-run', target);
+  const rb = pb.region('dry', { x: 0, y: 0, width: P, height: P });
+  const bufs = new Map<string, BufferRef>();
+  const buf = (v: string) => {
+    let b = bufs.get(v);
+    if (!b) {
+      const mv = mesh.values.get(v)!;
+      bufs.set(v, (b = rb.buffer(v, mv.mem, tileElementsOf(mesh, v, P))));
+    }
+    return b;
+  };
+  const scratch: { type: MemType; length: number }[] = [];
+  const env: KernelEnv = {
+    target, region: rb, width: P, height: P, colours: { colours }, loc: op.name,
+    scratch: (name, type, length) => { scratch.push({ type, length }); return rb.buffer(name, type, length); },
+  };
+  const e = emitDist(op, mesh, env, buf);
+  return { cycles: e.cycles, finish: e.finish, routes: e.routes, scratch, scratchBytes: scratch.reduce((s, b) => s + align4(b.length * MEM_TYPE_BYTES[b.type]), 0) };
+}

@@ -1,0 +1,111 @@
+/**
+ * emit, for a distributed program: one region, the P×P square at the mesh origin, one SPMD kernel.
+ * Each value's tile buffer sits where allocate-sram put it, with its live range (the instruction ids
+ * from the first instruction of its first step to the last of its last step); graph inputs, outputs and constants are tiled over
+ * the region by their block form (kernels/blocks.ts: block tiles at (y, x), vec tiles at (0, x)
+ * replicated down the columns, col tiles at (y, 0) replicated along the rows, rep whole on every
+ * core; an output is read back from one copy of each tile). Each step is
+ *
+ *   delay 0                              (the step's first instruction: live ranges start here)
+ *   <the kernel's instructions>          (kernels/distributed.ts, with the colours route gave it and
+ *                                         its scratch buffers inside the step's reservation)
+ *   delay (C_s − finish_s(x, y))         (every core leaves the step at T_s + C_s; live ranges end here)
+ *
+ * and carries its predicted start on both delays, with the program's total.
+ */
+import type { MeshGraph } from '../../ir/mesh.js';
+import { ProgramBuilder, sub, type BufferRef, type InstrRef } from '../../ir/program-builder.js';
+import { MEM_TYPE_BYTES, type Expr, type MemType, type Program } from '../../ir/program.js';
+import type { Target } from '../../ir/target.js';
+import type { Tensor } from '../../ir/tensor.js';
+import { formOfLayout, matrixView, outputGuard, tileCoords, tileOf } from '../kernels/blocks.js';
+import { emitDist } from '../kernels/distributed.js';
+import type { KernelEnv } from '../kernels/kernel.js';
+import type { Schedule, SramPlan } from '../pipeline.js';
+import { opColours } from './route-distributed.js';
+
+const align4 = (n: number) => Math.ceil(n / 4) * 4;
+
+export interface DistributedEmitInput {
+  mesh: MeshGraph;
+  target: Target;
+  P: number;
+  sram: SramPlan;
+  schedule: Schedule;
+  outputNames: ReadonlyMap<string, string>;
+}
+
+export function emitDistributed(inp: DistributedEmitInput): Program {
+  const { mesh, target, P, sram, schedule } = inp;
+  const b = new ProgramBuilder(mesh.name || 'main', target, { opset: mesh.opset });
+  const r = b.region('main', { x: 0, y: 0, width: P, height: P });
+  const decl = new Map(sram.buffers.map((d) => [d.name, d]));
+  const bufs = new Map<string, BufferRef>();
+  for (const d of sram.buffers) if (d.name.startsWith('v.')) bufs.set(d.name.slice(2), r.buffer(d.name, d.type, d.length, { offset: d.offset }));
+  const buf = (v: string) => {
+    const x = bufs.get(v);
+    if (!x) throw new Error(`internal: emit: value '${v}' has no tile buffer`);
+    return x;
+  };
+  const marks: { first: InstrRef; last: InstrRef }[] = [];
+  const seen = new Set<string>();
+  schedule.steps.forEach((step, s) => {
+    const op = mesh.ops[s];
+    const first = r.delay(0, { loc: op.name });
+    b.predict(first, step.start);
+    const base = decl.get(`scratch.${op.name}`)?.offset ?? 0;
+    let cursor = base;
+    const scratch: BufferRef[] = [];
+    const env: KernelEnv = {
+      target, region: r, width: P, height: P, colours: { colours: opColours(op.params) }, loc: op.name,
+      scratch: (name: string, type: MemType, length: number) => {
+        const x = r.buffer(name, type, length, { offset: cursor });
+        cursor = align4(cursor + length * MEM_TYPE_BYTES[type]);
+        scratch.push(x);
+        return x;
+      },
+    };
+    const e = emitDist(op, mesh, env, buf);
+    for (const rule of e.routes) {
+      const key = JSON.stringify(rule);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      r.route({ colour: rule.colour, input: rule.input, outputs: rule.outputs, guard: rule.guard });
+    }
+    const pad: Expr = typeof e.finish === 'number' ? step.cost - e.finish : sub(step.cost, e.finish);
+    const last = r.delay(pad, { loc: op.name });
+    b.predict(last, typeof e.finish === 'number' ? step.start + e.finish : { op: 'add', a: step.start, b: e.finish });
+    for (const x of scratch) x.live(first, last);
+    marks.push({ first, last });
+  });
+  b.predictTotal(schedule.totalCycles);
+  // Live ranges (a tile live for the whole program has none: the whole kernel).
+  for (const t of sram.tensors) {
+    if (t.live[0] === 0 && t.live[1] === marks.length - 1) continue;
+    const m0 = marks[t.live[0]], m1 = marks[t.live[1]];
+    if (m0 && m1) buf(t.value).live(m0.first, m1.last);
+  }
+  // Data in and out, tiled by form.
+  const tiling = (v: string, output: boolean) => {
+    const mv = mesh.values.get(v)!;
+    const form = formOfLayout(mv.layout, mv.type.shape);
+    const guard = output ? outputGuard(form) : undefined;
+    return { buffer: buf(v), tile: tileOf(mv.type.shape, form, P), at: tileCoords(form), ...(guard !== undefined ? { guard } : {}) };
+  };
+  for (const [name, t] of [...mesh.constants].sort((a, c) => (a[0] < c[0] ? -1 : a[0] > c[0] ? 1 : 0))) {
+    if (!bufs.has(name)) continue;
+    const mv = mesh.values.get(name)!;
+    const { rows, cols } = matrixView(mv.type.shape);
+    b.constant(`const.${name}`, mv.mem, [rows, cols], tiling(name, false), constData(t, mv.mem));
+  }
+  for (const v of mesh.inputs) if (bufs.has(v)) b.input(v, mesh.values.get(v)!.mem, [...mesh.values.get(v)!.type.shape], tiling(v, false));
+  for (const v of mesh.outputs) b.output(inp.outputNames.get(v) ?? v, mesh.values.get(v)!.mem, [...mesh.values.get(v)!.type.shape], tiling(v, true));
+  return b.build();
+}
+
+function constData(t: Tensor, mem: MemType): Float32Array | Int32Array {
+  const n = t.data.length;
+  const out = mem === 'i32' ? new Int32Array(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Number(t.data[i]);
+  return out;
+}
