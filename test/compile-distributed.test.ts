@@ -94,6 +94,31 @@ describe('distributed mode', () => {
     expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
   });
 
+  it.each([['mesh:4x4', 'ktree'], ['mesh:8x8', 'ring']] as const)('LayerNormalization and RMSNormalization on %s (--allreduce=%s) match the reference and the prediction', (spec, allreduce) => {
+    const text = `graph @norms opset 23 {
+      input %x : f32[64,32]
+      input %g : f32[32]
+      input %b : f32[32]
+      const %s : f32[] = dense<[0.5]>
+      %ln : f32[64,32] = LayerNormalization(%x, %g, %b) {axis = -1 : int, epsilon = 0.001 : float} @ln
+      %rn : f32[64,32] = RMSNormalization(%ln, %s) {epsilon = 0.00001 : float} @rn
+      %t : f32[64,32] = Gelu(%rn) @gelu
+      output %t, %ln
+    }`;
+    const feeds = new Map([['x', [64, 32]], ['g', [32]], ['b', [32]]].map(([k, sh], i) =>
+      [k as string, new Tensor('float32', sh as number[], seededFloats(40 + i, (sh as number[]).reduce((a, c) => a * c, 1)))]));
+    const res = compile(parseGraph(text), { target: target(spec), layout: 'distributed', allreduce });
+    expect(res.mesh.ops.map((o) => o.kernel)).toEqual(['dist.layernorm', 'dist.rmsnorm', 'dist.call']);
+    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
+    const ref = evaluateGraph(res.graph, feeds);
+    for (const o of out.outputs!) {
+      const cmp = compareTensors(new Tensor('float32', o.shape, o.data), ref.get(o.name)!, { rtol: 1e-3, atol: 1e-4 });
+      expect(cmp.ok, `${o.name}: ${JSON.stringify(cmp)}`).toBe(true);
+    }
+    expect(out.prediction.matched).toBe(true);
+    expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
+  });
+
   it('compiles to identical bytes twice', () => {
     const opts = { target: target('mesh:4x4'), layout: 'distributed' as const };
     const a = encodeProgram(compile(parseGraph(MLP), opts).program);

@@ -11,7 +11,8 @@
  *   a col of the same rows broadcast along its columns, or a one-element replicated value;
  * - Reshape / Squeeze / Unsqueeze / Flatten / Identity keeping the 2-D view → `dist.copy`;
  * - ReduceSum / ReduceMean / ReduceMax over the last axis with keepdims → `dist.reduce`;
- * - Softmax over the last axis → `dist.softmax`;
+ * - Softmax over the last axis → `dist.softmax`; LayerNormalization / RMSNormalization of f32 values
+ *   over the last axis, scale and bias one row (or one value) → `dist.layernorm` / `dist.rmsnorm`;
  * - MatMul of a block A (leading dims merged into rows) by a 2-D block B → `gemm.<algorithm>`, the
  *   algorithm forced by `--gemm` or the cheapest by the exact cost; MatMul(A, Transpose(W)) with the
  *   transposed value read nowhere else → `gemm.transposed` on W, the Transpose folded away. GEMM
@@ -131,6 +132,20 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
       return { why: 'only a reduction of a block value over its last axis with keepdims has a distributed kernel' };
     }
     return { kernel: 'dist.reduce', params: { fn: REDUCE_FN[op.op], allreduce: o.allreduce ?? 'auto' }, inputs: [op.inputs[0]] };
+  }
+  if (op.op === 'LayerNormalization' || op.op === 'RMSNormalization') {
+    const axis = intAttr(op, 'axis', -1);
+    const x = val(op.inputs[0]);
+    if (form(op.inputs[0]) !== 'block' || !isLast(axis) || x.mem !== 'f32' || val(out).mem !== 'f32' || outs.length !== 1 || op.outputs.slice(1).some(Boolean)) {
+      return { why: `only a normalization of an f32 block value over its last axis, with no Mean / InvStdDev outputs, has a distributed kernel` };
+    }
+    const C = x.type.shape[x.type.shape.length - 1];
+    for (const v of op.inputs.slice(1).filter(Boolean)) {
+      const s = val(v).type.shape;
+      const ok = val(v).mem === 'f32' && ((form(v) === 'vec' && s[s.length - 1] === C) || (form(v) === 'rep' && elems(s) === 1));
+      if (!ok) return { why: `its scale / bias '%${v}' (${form(v)} ${fmt(s)}) is not one row of ${C} values (or one value) in f32` };
+    }
+    return { kernel: op.op === 'LayerNormalization' ? 'dist.layernorm' : 'dist.rmsnorm', params: { allreduce: o.allreduce ?? 'auto' } };
   }
   if (op.op === 'Softmax') {
     const axis = intAttr(op, 'axis', -1);

@@ -11,9 +11,9 @@
  *                  of the tile.
  *   dist.reduce    ReduceSum / ReduceMean / ReduceMax over the last axis (keepdims): local reduce,
  *                  allreduce along x (allreduce-reduce.ts), mean's scale. Result: a col value.
- *   dist.softmax   Softmax over the last axis: allreduce max, subtract and exp, allreduce sum, divide;
- *                  every core is padded to the slowest after each allreduce, so each part starts
- *                  uniformly and the total is the sum of the parts.
+ *   dist.softmax   Softmax over the last axis, and dist.layernorm / dist.rmsnorm for
+ *   dist.layernorm LayerNormalization / RMSNormalization over it: local instructions between
+ *   dist.rmsnorm   allreduces along x (dist-rowwise.ts).
  *   gemm.<alg>     MatMul as a distributed GEMM (gemm-program.ts): meshgemm, cannon, summa, or
  *                  transposed for A·Wᵀ (the Transpose folded in). The kernel shifts its operands in
  *                  place, so the planner hands it copies of operands that are read again.
@@ -23,18 +23,19 @@
  * schedule use is what emit writes.
  */
 import type { MeshGraph, MeshOp } from '../../ir/mesh.js';
-import { ProgramBuilder, sub, type BufferRef, type RegionBuilder } from '../../ir/program-builder.js';
-import { UNARY_FN_COST, binaryCycles, lanesFor, unaryCycles } from '../../ir/program-cost.js';
+import { ProgramBuilder, type BufferRef } from '../../ir/program-builder.js';
+import { UNARY_FN_COST, lanesFor, unaryCycles } from '../../ir/program-cost.js';
 import { MEM_TYPE_BYTES, type Expr, type MemType } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import type { AllreduceAlgorithm } from './allreduce.js';
 import { reduceAlongAxis, type AxisReduceFn } from './allreduce-reduce.js';
+import { emitNorm, emitSoftmax, type RowwiseShape } from './dist-rowwise.js';
 import { formOfLayout, tileShape } from './blocks.js';
 import { callKernelCycles, emitCallKernel, type CallSpec } from './call.js';
 import { emitGemm, GEMM_KERNELS, type GemmKernel } from './gemm-program.js';
 import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
 
-export const DIST_KERNELS = ['dist.call', 'dist.copy', 'dist.reduce', 'dist.softmax', ...GEMM_KERNELS.map((k) => `gemm.${k}`)] as const;
+export const DIST_KERNELS = ['dist.call', 'dist.copy', 'dist.reduce', 'dist.softmax', 'dist.layernorm', 'dist.rmsnorm', ...GEMM_KERNELS.map((k) => `gemm.${k}`)] as const;
 
 export const isDistKernel = (k: string): boolean => (DIST_KERNELS as readonly string[]).includes(k);
 
@@ -93,7 +94,17 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
       });
     }
     case 'dist.softmax':
-      return emitSoftmax(op, mesh, env, buf);
+    case 'dist.layernorm':
+    case 'dist.rmsnorm': {
+      const x = mesh.values.get(op.inputs[0])!;
+      const [rows, cols] = tile2d(callTile(mesh, op.inputs[0], P));
+      const operand = (k: number) => (op.inputs[k] ? { buf: buf(op.inputs[k]), form: formOfLayout(mesh.values.get(op.inputs[k])!.layout, mesh.values.get(op.inputs[k])!.type.shape) } : undefined);
+      const shape: RowwiseShape = { type: x.mem, rows, cols, count: x.type.shape[x.type.shape.length - 1], algorithm: algorithmOf(op) };
+      if (op.kernel === 'dist.softmax') return emitSoftmax(env, shape, buf(op.inputs[0]), buf(op.outputs[0]));
+      const eps = op.attrs.epsilon;
+      const epsilon = eps && eps.kind === 'float' ? eps.value : 1e-5;
+      return emitNorm(env, shape, op.kernel === 'dist.layernorm' ? 'layer' : 'rms', epsilon, buf(op.inputs[0]), operand(1), op.kernel === 'dist.layernorm' ? operand(2) : undefined, buf(op.outputs[0]));
+    }
     default: {
       if (!op.kernel.startsWith('gemm.')) throw new Error(`internal: no distributed kernel '${op.kernel}'`);
       const kernel = gemmKernelOf(op);
@@ -110,43 +121,6 @@ const tile2d = (shape: number[]): [number, number] => [elems(shape.slice(0, -1))
 function algorithmOf(op: MeshOp): AllreduceAlgorithm | 'auto' {
   const a = op.params.allreduce;
   return typeof a === 'string' ? (a as AllreduceAlgorithm | 'auto') : 'auto';
-}
-
-/** Pads every core to the slowest after a part whose finish is not uniform. */
-function align(rb: RegionBuilder, part: { cycles: number; finish: Expr }): void {
-  if (typeof part.finish === 'number' && part.finish === part.cycles) return;
-  rb.delay(sub(part.cycles, part.finish));
-}
-
-function emitSoftmax(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: string) => BufferRef): EmittedKernel {
-  const t = env.target;
-  const rb = env.region;
-  const x = mesh.values.get(op.inputs[0])!;
-  const type: MemType = x.mem;
-  const [rows, cols] = tile2d(callTile(mesh, op.inputs[0], env.width));
-  const src = buf(op.inputs[0]), dst = buf(op.outputs[0]);
-  const stat = env.scratch ? env.scratch(`${env.loc}.stat`, type, rows) : rb.buffer(`${env.loc}.stat`, type, rows);
-  const lanes = lanesFor(t, [type], type);
-  const { readWordsPerCycle: R, writeWordsPerCycle: W } = t.sram;
-  const issue = t.overhead.issue;
-  const routes: KernelRoute[] = [];
-  const scratch: BufferRef[] = [stat];
-  let cycles = 0;
-  const reduce = (fn: AxisReduceFn, from: BufferRef) => {
-    const e = reduceAlongAxis({ ...env, loc: env.loc }, { fn, axis: 'x', algorithm: algorithmOf(op), type, rows, cols, tileAxis: 'cols', broadcast: true, src: from, dst: stat });
-    routes.push(...e.routes);
-    scratch.push(...e.scratch);
-    align(rb, e);
-    cycles += e.cycles;
-  };
-  reduce('max', src);
-  rb.binary('sub', dst, src, stat, rows, cols, { bcast: 'col' });
-  rb.unary('exp', dst, dst, rows * cols);
-  cycles += issue + binaryCycles(rows, cols, rows, true, lanes, R, W) + issue + unaryCycles(rows * cols, UNARY_FN_COST.exp, lanes, R, W);
-  reduce('sum', dst);
-  rb.binary('div', dst, dst, stat, rows, cols, { bcast: 'col' });
-  cycles += issue + binaryCycles(rows, cols, rows, true, lanes, R, W);
-  return { routes, scratch, cycles, finish: cycles };
 }
 
 /** What a dry run of an op's kernel tells the passes. */

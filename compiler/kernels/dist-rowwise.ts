@@ -1,0 +1,119 @@
+/**
+ * Row-wise distributed kernels: Softmax, LayerNormalization and RMSNormalization over the last axis
+ * of a block value, whose columns are split along mesh x. Each is a sequence of local instructions
+ * on the core's tile [rows, cols] and reductions along x (allreduce-reduce.ts: local reduce,
+ * allreduce, mean's scale), with every core padded to the slowest after each reduction, so each part
+ * starts uniformly and the kernel's cycles are the sum of its parts (its finish is uniform):
+ *
+ *   softmax   m = max_x(x); y = exp(x − m); s = Σ_x y; y = y / s
+ *   layer     μ = mean_x(x); d = x − μ; v = mean_x(d²); y = d · rsqrt(v + ε) · scale + bias
+ *   rms       q = mean_x(x²); y = x · rsqrt(q + ε) · scale
+ *
+ * (per-row statistics broadcast with `binary … bcast col`, the scale and bias — vec tiles [cols] —
+ * with `bcast row`, one-element ones with `bcast scalar`). The arithmetic is in the tile's SRAM type;
+ * the planner hands these kernels f32 tiles only (ONNX computes normalizations in float32).
+ */
+import type { BufferRef, RegionBuilder } from '../../ir/program-builder.js';
+import { sub } from '../../ir/program-builder.js';
+import { UNARY_FN_COST, binaryCycles, lanesFor, unaryCycles } from '../../ir/program-cost.js';
+import type { Broadcast, Expr, MemType, UnaryFn } from '../../ir/program.js';
+import type { AllreduceAlgorithm } from './allreduce.js';
+import { reduceAlongAxis, type AxisReduceFn } from './allreduce-reduce.js';
+import type { BlockForm } from './blocks.js';
+import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
+
+export interface RowwiseShape {
+  type: MemType;
+  /** The core's tile. */
+  rows: number;
+  cols: number;
+  /** Length of the whole last axis (what means divide by). */
+  count: number;
+  algorithm: AllreduceAlgorithm | 'auto';
+}
+
+/** A scale or bias operand: its tile buffer and form (vec: one row of cols; rep: one element). */
+export interface RowOperand {
+  buf: BufferRef;
+  form: BlockForm;
+}
+
+/** Collects the instructions of a row-wise kernel with their exact cycles. */
+class Rowwise {
+  cycles = 0;
+  readonly routes: KernelRoute[] = [];
+  readonly scratch: BufferRef[] = [];
+  private readonly lanes: number;
+  constructor(private readonly env: KernelEnv, private readonly s: RowwiseShape) {
+    this.lanes = lanesFor(env.target, [s.type], s.type);
+  }
+  private get rb(): RegionBuilder {
+    return this.env.region;
+  }
+  buffer(name: string, length: number): BufferRef {
+    const b = this.env.scratch ? this.env.scratch(`${this.env.loc}.${name}`, this.s.type, length) : this.rb.buffer(`${this.env.loc}.${name}`, this.s.type, length);
+    this.scratch.push(b);
+    return b;
+  }
+  /** Reduction along x of a tile into one value per row, then every core padded to the slowest. */
+  reduce(fn: AxisReduceFn, src: BufferRef, dst: BufferRef): void {
+    const { type, rows, cols, count, algorithm } = this.s;
+    const e = reduceAlongAxis(this.env, { fn, axis: 'x', algorithm, type, rows, cols, tileAxis: 'cols', count, broadcast: true, src, dst });
+    this.routes.push(...e.routes);
+    this.scratch.push(...e.scratch);
+    if (!(typeof e.finish === 'number' && e.finish === e.cycles)) this.rb.delay(sub(e.cycles, e.finish) as Expr);
+    this.cycles += e.cycles;
+  }
+  unary(fn: UnaryFn, dst: BufferRef, src: BufferRef, n: number, scalar = 0): void {
+    const t = this.env.target;
+    this.rb.unary(fn, dst, src, n, { scalar });
+    this.cycles += t.overhead.issue + unaryCycles(n, UNARY_FN_COST[fn], this.lanes, t.sram.readWordsPerCycle, t.sram.writeWordsPerCycle);
+  }
+  binary(fn: 'add' | 'sub' | 'mul' | 'div', dst: BufferRef, a: BufferRef, b: BufferRef, bcast: Broadcast): void {
+    const t = this.env.target;
+    const { rows, cols } = this.s;
+    this.rb.binary(fn, dst, a, b, rows, cols, { bcast });
+    const bSize = bcast === 'none' ? rows * cols : bcast === 'row' ? cols : bcast === 'col' ? rows : 1;
+    this.cycles += t.overhead.issue + binaryCycles(rows, cols, bSize, bcast !== 'none', this.lanes, t.sram.readWordsPerCycle, t.sram.writeWordsPerCycle);
+  }
+  done(): EmittedKernel {
+    return { routes: this.routes, scratch: this.scratch, cycles: this.cycles, finish: this.cycles };
+  }
+}
+
+export function emitSoftmax(env: KernelEnv, s: RowwiseShape, src: BufferRef, dst: BufferRef): EmittedKernel {
+  env.region.setLoc(env.loc);
+  const k = new Rowwise(env, s);
+  const stat = k.buffer('stat', s.rows);
+  k.reduce('max', src, stat);
+  k.binary('sub', dst, src, stat, 'col');
+  k.unary('exp', dst, dst, s.rows * s.cols);
+  k.reduce('sum', dst, stat);
+  k.binary('div', dst, dst, stat, 'col');
+  return k.done();
+}
+
+const bcastOf = (o: RowOperand): Broadcast => (o.form === 'rep' ? 'scalar' : 'row');
+
+export function emitNorm(env: KernelEnv, s: RowwiseShape, kind: 'layer' | 'rms', epsilon: number, src: BufferRef,
+  scale: RowOperand | undefined, bias: RowOperand | undefined, dst: BufferRef): EmittedKernel {
+  env.region.setLoc(env.loc);
+  const k = new Rowwise(env, s);
+  const n = s.rows * s.cols;
+  const stat = k.buffer('stat', s.rows);
+  const sq = k.buffer('sq', n);
+  let centred = src;
+  if (kind === 'layer') {
+    k.reduce('mean', src, stat);
+    k.binary('sub', dst, src, stat, 'col');
+    centred = dst;
+  }
+  k.unary('square', sq, centred, n);
+  k.reduce('mean', sq, stat);
+  k.unary('add_scalar', stat, stat, s.rows, epsilon);
+  k.unary('rsqrt', stat, stat, s.rows);
+  k.binary('mul', dst, centred, stat, 'col');
+  if (scale) k.binary('mul', dst, dst, scale.buf, bcastOf(scale));
+  if (bias) k.binary('add', dst, dst, bias.buf, bcastOf(bias));
+  return k.done();
+}
