@@ -59,7 +59,8 @@ export function buildProgram(): Command {
       .option('--dtype <type>', 'SRAM element type of float tensors: f32 or f16')
       .option('--layout <mode>', 'auto (default), single (single-core ops) or distributed (block layouts over a square region)')
       .option('--gemm <algorithm>', 'GEMM of distributed MatMuls: meshgemm, cannon, summa or auto (default)')
-      .option('--allreduce <algorithm>', 'allreduce of distributed reductions and Softmax: ktree, chain, ring or auto (default)'),
+      .option('--allreduce <algorithm>', 'allreduce of distributed reductions and Softmax: ktree, chain, ring or auto (default)')
+      .option('--no-fuse', 'do not fuse chains of elementwise ops (the fuse pass)'),
   ).action(compileCommand);
 
   passOptions(

@@ -17,6 +17,7 @@ import { disassemble } from '../ir/program-text.js';
 import type { Program } from '../ir/program.js';
 import type { Target } from '../ir/target.js';
 import { printGraph } from '../ir/text.js';
+import { verifyGraph } from '../ir/verify.js';
 import { bindDims, importOnnx } from './frontend/onnx/index.js';
 import type { ImportHost } from './host.js';
 import { checkPassIds, runPasses, type PipelineOptions } from './pass-manager.js';
@@ -36,7 +37,7 @@ export interface CompileOptions extends BackendOptions, PipelineOptions {
 export interface CompileResult {
   program: Program;
   mesh: MeshGraph;
-  /** The graph after the graph passes (the program's source). */
+  /** The graph the back end compiled (after the graph passes and `fuse`): the program's source. */
   graph: Graph;
   /** Informational notes (the sub-region used, ...). */
   notes: string[];
@@ -50,6 +51,7 @@ export const ALL_PASS_IDS: readonly string[] = [...GRAPH_PASSES.map((p) => p.id)
 /** The printed form of the back end's state after a pass: mesh IR plus the decisions as comments. */
 export function printBackendState(s: BackendState, passId: string): string {
   if (passId === 'emit' && s.program) return disassemble(s.program);
+  if (!s.mesh) return printGraph(s.graph);
   const parts: string[] = [];
   if (s.mesh) parts.push(printMesh(s.mesh));
   if (s.placement) parts.push(`// ${s.placement.note}`);
@@ -89,13 +91,13 @@ export function runBackend(graph: Graph, options: CompileOptions): BackendState 
 }
 
 function runBackendAs(graph: Graph, options: CompileOptions, layout: 'single' | 'distributed'): BackendState {
-  let s: BackendState = { graph, target: options.target, options: { dtype: options.dtype, layout, gemm: options.gemm, allreduce: options.allreduce }, notes: [] };
+  let s: BackendState = { graph, target: options.target, options: { dtype: options.dtype, layout, gemm: options.gemm, allreduce: options.allreduce, fuse: options.fuse }, notes: [] };
   const verify = options.verify ?? true;
   const offset = GRAPH_PASSES.length;
   BACKEND_PASSES.forEach((pass, k) => {
     const index = offset + k;
     if (wants(options.printBefore, pass.id)) {
-      options.onIr?.(pass.id, 'before', index, pass.id === 'select-kernels' ? printGraph(graph) : printBackendState(s, ''));
+      options.onIr?.(pass.id, 'before', index, printBackendState(s, ''));
     }
     const t0 = performance.now();
     s = pass.run(s);
@@ -103,6 +105,10 @@ function runBackendAs(graph: Graph, options: CompileOptions, layout: 'single' | 
     if (wants(options.printAfter, pass.id)) options.onIr?.(pass.id, 'after', index, printBackendState(s, pass.id));
     // place moves readers and values to their cores; insert-redistribution restores "a call's values
     // are on its core", so the verifier skips the one point in between.
+    if (verify && !s.mesh) {
+      const problems = verifyGraph(s.graph);
+      if (problems.length) throw new DiagnosticError(problems.map((d) => ({ ...d, message: `after pass ${pass.id}: ${d.message}` })));
+    }
     if (verify && s.mesh && pass.id !== 'emit' && pass.id !== 'place') {
       const problems = verifyMesh(s.mesh, { width: options.target.width, height: options.target.height });
       if (problems.length) throw new DiagnosticError(problems.map((d) => ({ ...d, message: `after pass ${pass.id}: ${d.message}` })));
@@ -121,5 +127,5 @@ export function compile(model: Uint8Array | Graph, options: CompileOptions): Com
   const graphOnly = (list?: string[]) => list?.filter((id) => id === 'all' || GRAPH_PASSES.some((p) => p.id === id));
   const graph = runPasses(g, [...GRAPH_PASSES], { ...options, printBefore: graphOnly(options.printBefore), printAfter: graphOnly(options.printAfter) });
   const state = runBackend(graph, options);
-  return { program: state.program!, mesh: state.mesh!, graph, notes: state.notes, state };
+  return { program: state.program!, mesh: state.mesh!, graph: state.graph, notes: state.notes, state };
 }

@@ -8,6 +8,7 @@
  *   simplify                    no Identity / inference Dropout / no-op casts and reshapes, no dead code
  *
  * Back end (BackendPass, run by compiler/compile.ts over a BackendState):
+ *   fuse                        graph IR: elementwise chains are wafer:FusedElementwise nodes
  *   select-kernels              mesh IR: every op a kernel instance (`call`), every value a layout on core (0,0)
  *   place                       every op and value on its core of the used sub-region (state.placement)
  *   insert-redistribution       a `redistribute` op (kernel `transfer`) wherever a value is read on another core
@@ -25,6 +26,7 @@ import type { GraphPass } from './pass-manager.js';
 import { allocateSramPass } from './passes/allocate-sram.js';
 import { emitPass } from './passes/emit.js';
 import { foldConstantsPass } from './passes/fold-constants.js';
+import { fusePass } from './passes/fuse.js';
 import { inferShapesPass } from './passes/infer-shapes.js';
 import { insertRedistributionPass } from './passes/insert-redistribution.js';
 import { placePass } from './passes/place.js';
@@ -55,6 +57,8 @@ export interface BackendOptions {
   gemm?: GemmChoice;
   /** Allreduce algorithm of distributed reductions and Softmax (`auto`: the cheapest). */
   allreduce?: AllreduceChoice;
+  /** Run the `fuse` pass (default true). */
+  fuse?: boolean;
 }
 
 /** A core of the mesh, absolute coordinates. */
@@ -168,5 +172,5 @@ export interface BackendPass {
 
 /** The back-end pipeline, after the graph passes. */
 export const BACKEND_PASSES: readonly BackendPass[] = [
-  selectKernelsPass, placePass, insertRedistributionPass, routePass, allocateSramPass, schedulePass, emitPass,
+  fusePass, selectKernelsPass, placePass, insertRedistributionPass, routePass, allocateSramPass, schedulePass, emitPass,
 ];

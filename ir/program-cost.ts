@@ -8,8 +8,12 @@
  * `R` / `W` SRAM elements read / written per cycle. The *Cycles functions return the cycles beyond
  * `overhead.issue`; callCost and computeInstrCost return whole instruction costs.
  */
+import type { DType } from './dtype.js';
+import type { Attrs } from './graph.js';
+import { getOp } from './ops/index.js';
+import { FUSED_DOMAIN, FUSED_OP, fusedSteps } from './ops/fused.js';
 import { shapeElements } from './program-call.js';
-import { evalExpr, type BufferDecl, type CallTensor, type ExprEnv, type Instr, type MemType, type UnaryFn } from './program.js';
+import { DEFAULT_OPSET, evalExpr, type BufferDecl, type CallTensor, type ExprEnv, type Instr, type MemType, type UnaryFn } from './program.js';
 import type { Target } from './target.js';
 
 // ---- the machine's compute instructions -------------------------------------------------------
@@ -95,10 +99,12 @@ const OVER_INPUT = ['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'Reduce
  * - 4·out for Exp Log Sqrt Reciprocal Sigmoid Tanh Erf Pow Sin Cos Softplus Elu Selu Celu (the c_fn of
  *   the transcendental unary functions);
  * - 8·out for Gelu Mish Softmax LogSoftmax and the normalizations;
- * - every other op (elementwise, data movement: Transpose, Gather, Concat, ...): out.
+ * - every other op (elementwise, data movement: Transpose, Gather, Concat, ...): out;
+ * - wafer:FusedElementwise: the sum of its steps' works (fusedWork).
  */
 export function callWork(call: CallShape): number {
   const out = call.outputs.reduce((s, t) => s + size(t), 0);
+  if (call.domain === FUSED_DOMAIN && call.opType === FUSED_OP) return fusedWork(call);
   const [a, b, c] = call.inputs;
   const domainOk = call.domain === '' || call.domain === 'ai.onnx';
   const op = domainOk ? call.opType : '';
@@ -118,6 +124,26 @@ export function callWork(call: CallShape): number {
   if (PER_ELEMENT_4.includes(op)) return 4 * out;
   if (PER_ELEMENT_8.includes(op)) return 8 * out;
   return out;
+}
+
+/**
+ * A fused elementwise chain (ir/ops/fused.ts): the sum of its steps' works, each step's result shape
+ * from its op's shape rule (a step's work is 4 per element for the transcendental functions above,
+ * else 1 per element).
+ */
+function fusedWork(call: CallShape): number {
+  const inputs = call.inputs.map((t) => ({ type: { dtype: t!.dtype, shape: [...t!.shape] } }));
+  const steps = fusedSteps(call.attrs, inputs.length);
+  const types: { type: { dtype: DType; shape: number[] } }[] = [];
+  let work = 0;
+  for (const s of steps) {
+    const ops = s.args.map((r) => (r >= 0 ? inputs[r] : types[-r - 1]));
+    const attrs: Attrs = s.op === 'Cast' ? { to: { kind: 'int', value: s.to } } : {};
+    const [type] = getOp(s.op)!.infer(ops, attrs, { name: 'fused', opset: DEFAULT_OPSET, numOutputs: 1 });
+    types.push({ type: { dtype: type.dtype, shape: [...type.shape] } });
+    work += (PER_ELEMENT_4.includes(s.op) ? 4 : 1) * shapeElements(type.shape);
+  }
+  return work;
 }
 
 /**

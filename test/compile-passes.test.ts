@@ -111,7 +111,7 @@ describe('route', () => {
 describe('allocate-sram', () => {
   it('gives every tensor a buffer of its own on its core, largest first, sharing bytes only between disjoint lives', () => {
     const s = state(CHAIN);
-    const res = runBackend(s.graph, { target: s.target });
+    const res = runBackend(s.graph, { target: s.target, fuse: false });
     const live = liveRanges(res.mesh!);
     expect(live.get('a')).toEqual([0, 3]);
     expect(live.get('b')).toEqual([1, 2]);
@@ -138,7 +138,7 @@ describe('allocate-sram', () => {
       %y : f32[4,8] = Neg(%c) @n2
       output %y
     }`);
-    const res = runBackend(s.graph, { target: s.target });
+    const res = runBackend(s.graph, { target: s.target, fuse: false });
     const plan = allocateSram(res.mesh!, s.target);
     const off = (v: string) => plan.buffers.find((b) => b.name === plan.tensors.find((t) => t.value === v)!.buffer)!.offset;
     // a (0..1) and c (2..3) never live together: they share bytes; b (1..2) meets both.
@@ -155,7 +155,7 @@ describe('schedule', () => {
     // f16 packs two per word: 101 elements are 51 words.
     expect(transferTiming(t, 'f16', 101, [1])).toEqual({ cycles: 5 + 2 + 1 + 51, sender: 5 + 51, receivers: [59], waitAt: 5 });
     const s = state(CHAIN);
-    const res = runBackend(s.graph, { target: s.target });
+    const res = runBackend(s.graph, { target: s.target, fuse: false });
     const sched = schedule(res.mesh!, res.routes ?? [], s.target);
     expect(sched.steps.map((st) => st.start)).toEqual([0, sched.steps[0].cost, sched.steps[0].cost + sched.steps[1].cost, sched.totalCycles - sched.steps[3].cost]);
     expect(sched.totalCycles).toBe(res.program!.predicted!.totalCycles);

@@ -42,7 +42,8 @@ describe('tiled elementwise chain', () => {
   });
 
   it('runs a 64 KB chain over 16 cores, matching the reference with measured == predicted', () => {
-    const res = compile(chain(), { target });
+    // (fuse: false keeps the chain's four ops apart, to check each tiled step.)
+    const res = compile(chain(), { target, fuse: false });
     // One step per op (the 16 tiles of an op run together), each costing one tile's call.
     expect(res.state.schedule!.steps).toHaveLength(4);
     expect(res.state.schedule!.steps.every((s) => s.finish.length === 16)).toBe(true);

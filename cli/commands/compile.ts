@@ -25,6 +25,8 @@ export interface CompileFlags extends PassFlags {
   layout?: string;
   gemm?: string;
   allreduce?: string;
+  /** commander's --no-fuse sets this false. */
+  fuse?: boolean;
 }
 
 /** A flag restricted to a list of words: undefined when absent, else the word (or exit 1 naming the choices). */
@@ -57,7 +59,7 @@ export function compileCommand(model: string, flags: CompileFlags): void {
     target,
     dims: parseDims(flags.dim),
     dtype: flags.dtype as 'f32' | 'f16' | undefined,
-    layout, gemm, allreduce,
+    layout, gemm, allreduce, fuse: flags.fuse,
     modelPath: model,
     host: nodeHost,
   });

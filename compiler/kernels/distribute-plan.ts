@@ -6,7 +6,8 @@
  *
  * Rules, per op (forms decided by the shapes alone, so producer and consumer always agree):
  * - every value replicated → `dist.call` (each core computes the op redundantly);
- * - an elementwise op (ELEMENTWISE) with a block / vec / col output → `dist.call` on the tiles, when
+ * - an elementwise op (ELEMENTWISE, or a fused chain of them) with a block / vec / col output →
+ *   `dist.call` on the tiles, when
  *   each input is the same form and shape as the output, a vec broadcast along the rows of a block,
  *   a col of the same rows broadcast along its columns, or a one-element replicated value;
  * - Reshape / Squeeze / Unsqueeze / Flatten / Identity keeping the 2-D view → `dist.copy`;
@@ -22,6 +23,7 @@
  */
 import { DiagnosticError, diag, type Diagnostic } from '../../ir/diagnostics.js';
 import type { MeshGraph, MeshOp, MeshValue } from '../../ir/mesh.js';
+import { FUSED_DOMAIN, FUSED_OP } from '../../ir/ops/fused.js';
 import type { Rect } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import type { AllreduceAlgorithm } from './allreduce.js';
@@ -101,10 +103,11 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
     return { kernel: `gemm.${best!.k}`, params: { ...gemmParams(best!.k, M, K, N, P, a.mem, target), choice: o.gemm ?? 'auto' } };
   }
   if (all.every((v) => form(v) === 'rep')) return { kernel: 'dist.call', params: {} };
-  if (op.domain !== '') return { why: 'no distributed kernel for this domain' };
+  const fused = op.domain === FUSED_DOMAIN && op.op === FUSED_OP;
+  if (op.domain !== '' && !fused) return { why: 'no distributed kernel for this domain' };
   const out = op.outputs[0];
   const outForm = form(out);
-  if (ELEMENTWISE.has(op.op) && outs.length === 1) {
+  if ((ELEMENTWISE.has(op.op) || fused) && outs.length === 1) {
     const oshape = val(out).type.shape;
     for (const v of ins) {
       const f = form(v);

@@ -6,6 +6,7 @@ import { activationOps } from './activation.js';
 import { attentionOps } from './attention.js';
 import { convOps } from './conv.js';
 import { elementwiseOps } from './elementwise.js';
+import { fusedOps } from './fused.js';
 import { indexingOps } from './indexing.js';
 import { matmulOps } from './matmul.js';
 import { normalizationOps } from './normalization.js';
@@ -23,6 +24,7 @@ registerOps(reduceOps);
 registerOps(attentionOps);
 registerOps(convOps);
 registerOps(poolOps);
+registerOps(fusedOps);
 
 export { getOp, supportedOps, OpError } from './registry.js';
 export type { OpDef, OpInfo, InferInput } from './registry.js';
