@@ -94,27 +94,71 @@ describe('distributed mode', () => {
     expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
   });
 
-  it.each([['mesh:4x4', 'ktree'], ['mesh:8x8', 'ring']] as const)('LayerNormalization and RMSNormalization on %s (--allreduce=%s) match the reference and the prediction', (spec, allreduce) => {
+  it.each([['mesh:4x4', 'ktree'], ['mesh:8x8', 'ring']] as const)('LayerNormalization, RMSNormalization and column reductions on %s (--allreduce=%s) match the reference and the prediction', (spec, allreduce) => {
     const text = `graph @norms opset 23 {
       input %x : f32[64,32]
       input %g : f32[32]
       input %b : f32[32]
       const %s : f32[] = dense<[0.5]>
+      const %ax0 : i64[1] = dense<[0]>
       %ln : f32[64,32] = LayerNormalization(%x, %g, %b) {axis = -1 : int, epsilon = 0.001 : float} @ln
       %rn : f32[64,32] = RMSNormalization(%ln, %s) {epsilon = 0.00001 : float} @rn
       %t : f32[64,32] = Gelu(%rn) @gelu
-      output %t, %ln
+      %cs : f32[1,32] = ReduceSum(%t, %ax0) {keepdims = 1 : int} @colsum
+      %cm : f32[32] = ReduceMax(%ln, %ax0) {keepdims = 0 : int} @colmax
+      output %t, %ln, %cs, %cm
     }`;
     const feeds = new Map([['x', [64, 32]], ['g', [32]], ['b', [32]]].map(([k, sh], i) =>
       [k as string, new Tensor('float32', sh as number[], seededFloats(40 + i, (sh as number[]).reduce((a, c) => a * c, 1)))]));
     const res = compile(parseGraph(text), { target: target(spec), layout: 'distributed', allreduce });
-    expect(res.mesh.ops.map((o) => o.kernel)).toEqual(['dist.layernorm', 'dist.rmsnorm', 'dist.call']);
+    expect(res.mesh.ops.map((o) => o.kernel)).toEqual(['dist.layernorm', 'dist.rmsnorm', 'dist.call', 'dist.reduce', 'dist.reduce']);
+    expect(res.mesh.ops.filter((o) => o.kernel === 'dist.reduce').map((o) => o.params.axis)).toEqual(['rows', 'rows']);
     const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
     const ref = evaluateGraph(res.graph, feeds);
     for (const o of out.outputs!) {
       const cmp = compareTensors(new Tensor('float32', o.shape, o.data), ref.get(o.name)!, { rtol: 1e-3, atol: 1e-4 });
       expect(cmp.ok, `${o.name}: ${JSON.stringify(cmp)}`).toBe(true);
     }
+    expect(out.prediction.matched).toBe(true);
+    expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
+  });
+
+  it.each(['mesh:4x4', 'mesh:8x8'])('single-head attention on %s: Q·Kᵀ by the transposed GEMM, masked Softmax, ·V', (spec) => {
+    const text = `graph @attn opset 18 {
+      input %x : f32[64,32]
+      input %wq : f32[32,32]
+      input %wk : f32[32,32]
+      input %wv : f32[32,32]
+      input %mask : f32[64,64]
+      const %scale : f32[] = dense<[0.17677669]>
+      %q : f32[64,32] = MatMul(%x, %wq) @q
+      %k : f32[64,32] = MatMul(%x, %wk) @k
+      %v : f32[64,32] = MatMul(%x, %wv) @v
+      %kt : f32[32,64] = Transpose(%k) {perm = [1, 0] : ints} @kt
+      %s : f32[64,64] = MatMul(%q, %kt) @qk
+      %ss : f32[64,64] = Mul(%s, %scale) @scale
+      %sm : f32[64,64] = Add(%ss, %mask) @mask
+      %p : f32[64,64] = Softmax(%sm) {axis = -1 : int} @softmax
+      %o : f32[64,32] = MatMul(%p, %v) @pv
+      output %o
+    }`;
+    // A causal mask: 0 on and below the diagonal, -1e9 above.
+    const mask = new Tensor('float32', [64, 64], Float32Array.from({ length: 4096 }, (_, i) => (i % 64 > Math.floor(i / 64) ? -1e9 : 0)));
+    const feeds = new Map([
+      ...['wq', 'wk', 'wv'].map((k, i) => [k, new Tensor('float32', [32, 32], seededFloats(50 + i, 1024, 0.3))] as const),
+      ['x', new Tensor('float32', [64, 32], seededFloats(60, 2048))] as const, ['mask', mask] as const,
+    ]);
+    const res = compile(parseGraph(text), { target: target(spec), layout: 'distributed' });
+    const kernel = (name: string) => res.mesh.ops.find((o) => o.name === name)!.kernel;
+    expect(kernel('qk')).toBe('gemm.transposed');
+    expect(kernel('softmax')).toBe('dist.softmax');
+    expect(kernel('pv')).toMatch(/^gemm\.(meshgemm|cannon|summa)$/);
+    // %x feeds three GEMMs, which shift their operands: the first two get copies.
+    expect(res.mesh.ops.filter((o) => o.kernel === 'dist.copy' && o.outputs[0].startsWith('x#gemm'))).toHaveLength(2);
+    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
+    const ref = evaluateGraph(res.graph, new Map(feeds));
+    const cmp = compareTensors(new Tensor('float32', out.outputs![0].shape, out.outputs![0].data), ref.get('o')!, { rtol: 1e-3, atol: 1e-4 });
+    expect(cmp.ok, JSON.stringify(cmp)).toBe(true);
     expect(out.prediction.matched).toBe(true);
     expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
   });

@@ -11,7 +11,8 @@
  *   each input is the same form and shape as the output, a vec broadcast along the rows of a block,
  *   a col of the same rows broadcast along its columns, or a one-element replicated value;
  * - Reshape / Squeeze / Unsqueeze / Flatten / Identity keeping the 2-D view → `dist.copy`;
- * - ReduceSum / ReduceMean / ReduceMax over the last axis with keepdims → `dist.reduce`;
+ * - ReduceSum / ReduceMean / ReduceMax over the last axis with keepdims (a col result), or over all
+ *   the leading axes (a vec result) → `dist.reduce`;
  * - Softmax over the last axis → `dist.softmax`; LayerNormalization / RMSNormalization of f32 values
  *   over the last axis, scale and bias one row (or one value) → `dist.layernorm` / `dist.rmsnorm`;
  * - MatMul of a block A (leading dims merged into rows) by a 2-D block B → `gemm.<algorithm>`, the
@@ -129,12 +130,17 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
   const rank = val(op.inputs[0]).type.shape.length;
   const isLast = (a: number) => a === -1 || a === rank - 1;
   if (REDUCE_FN[op.op]) {
-    const axes = reduceAxes(mesh, op);
-    if (form(op.inputs[0]) !== 'block' || outForm !== 'col' || !axes || axes.length !== 1 || !isLast(axes[0]) || intAttr(op, 'keepdims', 1) !== 1 ||
-      val(op.inputs[0]).mem !== val(out).mem) {
-      return { why: 'only a reduction of a block value over its last axis with keepdims has a distributed kernel' };
+    const axes = reduceAxes(mesh, op)?.map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
+    const same = val(op.inputs[0]).mem === val(out).mem && form(op.inputs[0]) === 'block';
+    // Over the last axis (keepdims): one value per row, a col value; over every leading axis: one
+    // value per column, a vec value.
+    if (same && axes && axes.length === 1 && axes[0] === rank - 1 && intAttr(op, 'keepdims', 1) === 1 && outForm === 'col') {
+      return { kernel: 'dist.reduce', params: { fn: REDUCE_FN[op.op], axis: 'cols', allreduce: o.allreduce ?? 'auto' }, inputs: [op.inputs[0]] };
     }
-    return { kernel: 'dist.reduce', params: { fn: REDUCE_FN[op.op], allreduce: o.allreduce ?? 'auto' }, inputs: [op.inputs[0]] };
+    if (same && axes && axes.length === rank - 1 && axes.every((a, i) => a === i) && outForm === 'vec') {
+      return { kernel: 'dist.reduce', params: { fn: REDUCE_FN[op.op], axis: 'rows', allreduce: o.allreduce ?? 'auto' }, inputs: [op.inputs[0]] };
+    }
+    return { why: 'only a reduction of a block value over its last axis (keepdims) or over all its leading axes has a distributed kernel' };
   }
   if (op.op === 'LayerNormalization' || op.op === 'RMSNormalization') {
     const axis = intAttr(op, 'axis', -1);
@@ -191,7 +197,7 @@ export function planOnSide(mesh: MeshGraph, target: Target, P: number, o: Distri
     }
   }
   const out: MeshGraph = { ...mesh, values: new Map(), ops: [] };
-  const setValue = (name: string, v: MeshValue) => out.values.set(name, { ...v, layout: blockLayout(v.type.shape, form(name), rect) });
+  const setValue = (name: string, v: MeshValue) => out.values.set(name, { ...v, layout: blockLayout(v.type.shape, blockForm(v.type.shape, P), rect) });
   for (const [name, v] of mesh.values) if (!transposes.has(name)) setValue(name, v);
   const chosen: { op: MeshOp; kernel: string; params: Record<string, number | string>; inputs: string[] }[] = [];
   for (const op of mesh.ops) {
@@ -215,7 +221,6 @@ export function planOnSide(mesh: MeshGraph, target: Target, P: number, o: Distri
         if (!again) return v;
         const copy = `${v}#gemm${copies++}`;
         setValue(copy, mesh.values.get(v)!);
-        out.values.set(copy, { ...out.values.get(v)! });
         out.ops.push({ name: `${c.op.name}/copy${k}`, kernel: 'dist.copy', op: 'Identity', domain: '', attrs: {}, inputs: [v], outputs: [copy], region: { ...rect }, params: {} });
         return copy;
       });

@@ -10,7 +10,8 @@
  *   dist.copy      a layout-preserving Reshape / Squeeze / Unsqueeze / Flatten / Identity: `unary copy`
  *                  of the tile.
  *   dist.reduce    ReduceSum / ReduceMean / ReduceMax over the last axis (keepdims): local reduce,
- *                  allreduce along x (allreduce-reduce.ts), mean's scale. Result: a col value.
+ *                  allreduce along x (allreduce-reduce.ts), mean's scale, a col result; over all the
+ *                  leading axes: the same along y, a vec result.
  *   dist.softmax   Softmax over the last axis, and dist.layernorm / dist.rmsnorm for
  *   dist.layernorm LayerNormalization / RMSNormalization over it: local instructions between
  *   dist.rmsnorm   allreduces along x (dist-rowwise.ts).
@@ -86,11 +87,12 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
     case 'dist.reduce': {
       const x = mesh.values.get(op.inputs[0])!;
       const [rows, cols] = tile2d(callTile(mesh, op.inputs[0], P));
-      const full = x.type.shape[x.type.shape.length - 1];
+      const shape = x.type.shape;
+      const byRows = op.params.axis === 'rows';
       const fn = op.params.fn as AxisReduceFn;
       return reduceAlongAxis(env, {
-        fn, axis: 'x', algorithm: algorithmOf(op), type: x.mem, rows, cols, tileAxis: 'cols', count: full, broadcast: true,
-        src: buf(op.inputs[0]), dst: buf(op.outputs[0]),
+        fn, axis: byRows ? 'y' : 'x', algorithm: algorithmOf(op), type: x.mem, rows, cols, tileAxis: byRows ? 'rows' : 'cols',
+        count: byRows ? elems(shape.slice(0, -1)) : shape[shape.length - 1], broadcast: true, src: buf(op.inputs[0]), dst: buf(op.outputs[0]),
       });
     }
     case 'dist.softmax':
