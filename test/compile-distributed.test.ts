@@ -163,6 +163,29 @@ describe('distributed mode', () => {
     expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
   });
 
+  it('Gemm: transB by the transposed GEMM, alpha and beta·C as elementwise ops', () => {
+    const text = `graph @gemm opset 18 {
+      input %a : f32[64,32]
+      input %w : f32[64,32]
+      input %c : f32[64]
+      input %v : f32[64,32]
+      %h : f32[64,64] = Gemm(%a, %w, %c) {alpha = 0.5 : float, beta = 2.0 : float, transB = 1 : int} @fc1
+      %y : f32[64,32] = Gemm(%h, %v) @fc2
+      output %y
+    }`;
+    const shapes: Record<string, number[]> = { a: [64, 32], w: [64, 32], c: [64], v: [64, 32] };
+    const feeds = new Map(Object.entries(shapes).map(([k, sh], i) => [k, new Tensor('float32', sh, seededFloats(70 + i, sh.reduce((x, y) => x * y, 1), 0.5))]));
+    const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed' });
+    expect(res.mesh.ops.map((o) => `${o.name}:${o.kernel}:${o.op}`)).toEqual([
+      'fc1/beta:dist.call:Mul', 'fc1/matmul:gemm.transposed:MatMul', 'fc1/mul:dist.call:Mul', 'fc1:dist.call:Add', expect.stringMatching(/^fc2:gemm\.\w+:MatMul$/),
+    ]);
+    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, t]) => [k, Float32Array.from(t.data as ArrayLike<number>)])) });
+    const ref = evaluateGraph(res.graph, feeds);
+    const cmp = compareTensors(new Tensor('float32', out.outputs![0].shape, out.outputs![0].data), ref.get('y')!, { rtol: 1e-3, atol: 1e-4 });
+    expect(cmp.ok, JSON.stringify(cmp)).toBe(true);
+    expect(out.prediction.matched).toBe(true);
+  });
+
   it('compiles to identical bytes twice', () => {
     const opts = { target: target('mesh:4x4'), layout: 'distributed' as const };
     const a = encodeProgram(compile(parseGraph(MLP), opts).program);
