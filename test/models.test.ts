@@ -1,7 +1,8 @@
 /**
  * The real transformer models of ../shared/corpus/models: each imports; the six with expected outputs
  * (written by onnxruntime) match them through import → passes → reference evaluation; the LLaMA layer
- * (weights as graph inputs) imports, binds and evaluates, and matches onnxruntime-node on seeded inputs.
+ * (weights as graph inputs) imports, binds and evaluates, and matches onnxruntime-node on seeded inputs;
+ * compiling it for mesh:8x8 is refused with the SRAM diagnostic and its per-core breakdown.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,9 @@ import { importOnnx } from '../compiler/frontend/onnx/index.js';
 import { nodeHost } from '../compiler/host.js';
 import { compareTensors } from '../cli/compare.js';
 import { prepareGraph, runCase } from '../cli/conformance.js';
+import { compile } from '../compiler/compile.js';
+import type { DiagnosticError } from '../ir/diagnostics.js';
+import { resolveTarget } from '../ir/target-presets.js';
 
 const MODELS = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../../shared/corpus/models');
 const WITH_OUTPUTS = [
@@ -101,5 +105,20 @@ describe.skipIf(!existsSync(MODELS))('corpus models', () => {
     expect(strict).toBe(7); // output_3..9: norm weights, ids, embedding, RMSNorm statistics in f32
     expect(compared).toBe(40);
   }, 300_000);
+
+  it('the LLaMA layer is refused for mesh:8x8 with the SRAM diagnostic, its per-core breakdown, and why distributed mode cannot take it', () => {
+    const path = join(MODELS, LLAMA, 'model.onnx');
+    try {
+      compile(readFileSync(path), { target: resolveTarget('mesh:8x8'), modelPath: path, host: nodeHost });
+      expect.unreachable();
+    } catch (e) {
+      const [single, dist] = (e as DiagnosticError).diagnostics;
+      expect(single.code).toBe('W3002');
+      expect(single.message).toBe("op 'embedding' (Gather) needs 12591104 B of SRAM for its inputs and outputs; a core has 49152 B");
+      expect(single.location).toBe("op 'embedding', core (0,0): %output_7 8388608 B (io), %input3 4194304 B (io), %input13 8192 B (io); total 12591104 B of 49152 B");
+      expect(dist.code).toBe('W3008');
+      expect(dist.message).toMatch(/^distributed mode: /);
+    }
+  }, 120_000);
 });
 
