@@ -185,8 +185,16 @@ export class BodyBuilder {
 
   private emit(draft: Draft, opts: InstrOptions | undefined, body?: Node[]): InstrRef {
     const ref = new InstrRef(draft.op);
+    const scope = this.owner.currentScope;
+    let guard = opts?.guard;
+    if (scope) {
+      draft = substituteDraft(draft, scope.vars);
+      if (guard !== undefined) guard = substituteExpr(guard, scope.vars);
+      // Only the outermost instruction needs the scope's guard: a loop's body runs where the loop does.
+      if (scope.guard !== undefined && this.depth === 0) guard = guard === undefined ? scope.guard : and(scope.guard, guard);
+    }
     const node: Node = { ref, loc: opts?.loc ?? this.owner.currentLoc, draft };
-    if (opts?.guard !== undefined) node.guard = opts.guard;
+    if (guard !== undefined) node.guard = guard;
     if (body) node.body = body;
     this.nodes.push(node);
     return ref;
@@ -309,6 +317,57 @@ export class BodyBuilder {
     this.owner.currentLoc = loc;
     return this;
   }
+
+  /**
+   * Emits `fill`'s instructions in a coordinate scope: every expression they use (operands, counts,
+   * colours, guards) sees `vars` in place of x, y, w, h, and every top-level one also runs only where
+   * `guard` holds. This lets a kernel written for a w×h region run on a sub-rectangle, or on every
+   * tile of a grid of sub-squares at once (x → x mod Q, y → y mod Q, w = h = Q); the kernel's route
+   * rules are the caller's to place on each sub-rectangle. Scopes do not nest.
+   */
+  scoped<T>(scope: { vars: Partial<Record<'x' | 'y' | 'w' | 'h', Expr>>; guard?: Expr }, fill: () => T): T {
+    const owner = this.owner;
+    if (owner.currentScope) throw diag('W5012', 'coordinate scopes do not nest', `region "${owner.name}"`);
+    owner.currentScope = scope;
+    try {
+      return fill();
+    } finally {
+      owner.currentScope = undefined;
+    }
+  }
+}
+
+/** Replaces variables of an expression. */
+export function substituteExpr(e: Expr, vars: Partial<Record<ExprVar, Expr>>): Expr {
+  if (typeof e === 'number') return e;
+  if ('v' in e) return vars[e.v] ?? e;
+  if (e.op === 'select') return { op: 'select', c: substituteExpr(e.c, vars), a: substituteExpr(e.a, vars), b: substituteExpr(e.b, vars) };
+  return { op: e.op, a: substituteExpr(e.a, vars), b: substituteExpr(e.b, vars) };
+}
+
+/** The expression fields of each instruction's draft (operands: their offsets). */
+const EXPR_FIELDS: Record<string, string[]> = {
+  matmul: ['m', 'k', 'n'], unary: ['n'], binary: ['rows', 'cols'], reduce: ['rows', 'cols'], fill: ['n'], send: ['n', 'colour'],
+  recv: ['n', 'colour'], forward: ['n', 'inColour', 'outColour'], loop: ['count'], delay: ['cycles'], swap: [], wait: [], call: [],
+};
+const OPERAND_FIELDS: Record<string, string[]> = {
+  matmul: ['a', 'b', 'c'], unary: ['src', 'dst'], binary: ['a', 'b', 'dst'], reduce: ['src', 'dst'], fill: ['dst'], send: ['src'], recv: ['dst'],
+  forward: ['buf'],
+};
+
+function substituteDraft(d: Draft, vars: Partial<Record<ExprVar, Expr>>): Draft {
+  const out: Draft = { ...d };
+  for (const f of EXPR_FIELDS[d.op] ?? []) out[f] = substituteExpr(d[f] as Expr, vars);
+  for (const f of OPERAND_FIELDS[d.op] ?? []) {
+    const o = d[f] as Operand;
+    out[f] = { buf: o.buf, offset: substituteExpr(o.offset, vars) };
+  }
+  if (d.op === 'call') {
+    const t = (x: CallTensor | null) => (x ? { ...x, offset: substituteExpr(x.offset, vars) } : null);
+    out.inputs = (d.inputs as (CallTensor | null)[]).map(t);
+    out.outputs = (d.outputs as (CallTensor | null)[]).map(t);
+  }
+  return out;
 }
 
 export interface RegionRouteRule {
@@ -324,6 +383,8 @@ export interface RegionRouteRule {
 export class RegionBuilder extends BodyBuilder {
   /** @internal */
   currentLoc = '';
+  /** @internal The coordinate scope instructions are emitted in (scoped()). */
+  currentScope?: { vars: Partial<Record<ExprVar, Expr>>; guard?: Expr };
   /** @internal */
   readonly buffers: BufferRef[] = [];
   private cursor = 0;
