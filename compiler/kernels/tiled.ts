@@ -26,10 +26,10 @@ import { Tensor } from '../../ir/tensor.js';
 
 export const TILE_MARK = '#tile';
 
-const UNARY = new Set(['Abs', 'Neg', 'Relu', 'Erf', 'Exp', 'Log', 'Sqrt', 'Tanh', 'Sigmoid', 'Identity', 'Reciprocal', 'Floor', 'Ceil',
+export const UNARY = new Set(['Abs', 'Neg', 'Relu', 'Erf', 'Exp', 'Log', 'Sqrt', 'Tanh', 'Sigmoid', 'Identity', 'Reciprocal', 'Floor', 'Ceil',
   'Sin', 'Cos', 'Softplus', 'Softsign', 'Mish', 'Sign', 'Round', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'Elu', 'Selu', 'Celu',
   'ThresholdedRelu', 'Not', 'IsNaN']);
-const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor']);
+export const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor']);
 
 /** The tile b of value v, and the inverse (base name and tile index of a tile value). */
 export const tileName = (v: string, b: number): string => `${v}${TILE_MARK}${b}`;

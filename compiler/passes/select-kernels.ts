@@ -8,7 +8,8 @@
  * float32 / float64 / bfloat16 → f32, float16 → f16 (f32 with `dtype: 'f32'`), integers and bool → i32.
  * Placement is not decided yet: every op and value sits on core (0,0) until `place` moves them.
  * Last, graph inputs too large for a single-core op are tiled with their row-separable readers
- * (kernels/tiled.ts: one `call` per tile, pinned to its core), or left for `place` to refuse.
+ * (kernels/tiled.ts: one `call` per tile, pinned to its core), then ops too large for one core but
+ * separable along dim 0 run as pinned pieces (kernels/batch-split.ts), or are left for `place` to refuse.
  * With `layout: 'distributed'` (which compile() retries with when single cores cannot hold the
  * model), the single-core choice is turned into the distributed plan instead
  * (kernels/distribute-plan.ts): block layouts over a P×P region and a distributed kernel per op.
@@ -30,6 +31,7 @@ import { singleCoreLayout, type KernelName, type MeshGraph, type MeshOp, type Me
 import type { MemType } from '../../ir/program.js';
 import { Tensor } from '../../ir/tensor.js';
 import { planDistributed } from '../kernels/distribute-plan.js';
+import { batchSplit } from '../kernels/batch-split.js';
 import { tileOversized } from '../kernels/tiled.js';
 import type { BackendOptions, BackendPass, BackendState } from '../pipeline.js';
 
@@ -164,6 +166,6 @@ export const selectKernelsPass: BackendPass = {
     if (state.options.layout === 'distributed') {
       return { ...state, mesh: planDistributed(mesh, state.target, { gemm: state.options.gemm, allreduce: state.options.allreduce }), outputNames };
     }
-    return { ...state, mesh: tileOversized(mesh, state.target), outputNames };
+    return { ...state, mesh: batchSplit(tileOversized(mesh, state.target), state.target), outputNames };
   },
 };
