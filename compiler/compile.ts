@@ -72,13 +72,27 @@ const TOO_BIG = new Set(['W3002', 'W3003', 'W3005']);
 /**
  * Runs the back-end passes on a graph that went through the graph passes. With layout 'auto' (the
  * default), a model that single-core ops cannot hold (W3002 / W3003 / W3005) is compiled again in
- * distributed mode; when that fails too, both reasons are reported, the single-core one first.
+ * distributed mode; when that fails too, both reasons are reported, the single-core one first. A
+ * model single cores hold only in pieces (row tiles, batch pieces) is compiled both ways, and the
+ * one with fewer predicted cycles is kept.
  */
 export function runBackend(graph: Graph, options: CompileOptions): BackendState {
   const layout = options.layout ?? 'auto';
   if (layout !== 'auto') return runBackendAs(graph, options, layout);
   try {
-    return runBackendAs(graph, options, 'single');
+    const single = runBackendAs(graph, options, 'single');
+    // A model that single cores hold only in pieces (row tiles, batch pieces) may run faster
+    // distributed: take whichever the exact schedules say is faster.
+    if (!single.mesh!.ops.some((op) => typeof op.params.pin === 'number')) return single;
+    let dist: BackendState | undefined;
+    try {
+      dist = runBackendAs(graph, options, 'distributed');
+    } catch (d) {
+      if (!(d instanceof DiagnosticError)) throw d;
+    }
+    const cycles = (x: BackendState) => x.schedule!.totalCycles;
+    if (!dist || cycles(single) <= cycles(dist)) return single;
+    return { ...dist, notes: [...dist.notes, `distributed mode: ${cycles(dist)} cycles, against ${cycles(single)} for single-core ops in pieces`] };
   } catch (e) {
     if (!(e instanceof DiagnosticError) || !e.diagnostics.some((d) => TOO_BIG.has(d.code))) throw e;
     try {
