@@ -139,6 +139,32 @@ describe('simplify', () => {
     expect(evaluateGraph(out, new Map([['x', x]])).get('y')?.toArray()).toEqual([0, 0, 0, 0, 1, 2]);
   });
 
+  it('removes a Slice of the whole tensor, keeps a reversing one, and turns an arange Gather into a Reshape', () => {
+    const g = graph((b) => {
+      b.input('x', [4, 3]);
+      b.constant('s0', i64([0]));
+      b.constant('big', i64([9223372036854775807]));
+      b.constant('ax0', i64([0]));
+      b.constant('neg', i64([-1]));
+      b.constant('top', i64([-1]));
+      b.constant('bottom', i64([-9223372036854775807]));
+      b.constant('ar', Tensor.from('int64', [1, 4], [0, 1, 2, 3]));
+      b.constant('perm', Tensor.from('int64', [4], [1, 0, 2, 3]));
+      b.node('Slice', ['x', 's0', 'big', 'ax0'], ['full']);
+      b.node('Slice', ['full', 'top', 'bottom', 'ax0', 'neg'], ['rev']);
+      b.node('Gather', ['rev', 'ar'], ['g'], { axis: { kind: 'int', value: 0 } });
+      b.node('Gather', ['g', 'perm'], ['y'], { axis: { kind: 'int', value: 1 } });
+      b.output('y');
+    });
+    const before = inferGraphShapes(g);
+    const out = simplify(before);
+    expect(out.nodes.map((n) => n.op)).toEqual(['Slice', 'Reshape', 'Gather']);
+    expect(out.nodes[0].inputs[0]).toBe('x');
+    const x = seq([4, 3]);
+    expect(evaluateGraph(out, new Map([['x', x]])).get('y')?.toArray()).toEqual(evaluateGraph(before, new Map([['x', x]])).get('y')?.toArray());
+    expect(verifyGraph(out)).toEqual([]);
+  });
+
   it('removes a Dropout with an unused mask (even in training mode) and its mask type', () => {
     const g = graph((b) => {
       b.input('x', [2, 3]);

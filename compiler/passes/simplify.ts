@@ -2,14 +2,16 @@
  * simplify — remove ops that do nothing, then dead code. (graph → graph)
  *
  * No-ops: Identity; Dropout (always the identity: wafer compiles for inference) whose mask is unused; Cast to the dtype it already has; Reshape / Expand to the shape it already has;
- * Transpose by the identity permutation. A no-op's output is replaced by its input; when the output is
+ * Slice keeping the shape with positive steps (the whole tensor); Transpose by the identity
+ * permutation. First, a Gather whose constant indices are 0 … n − 1 along its axis becomes a Reshape. A no-op's output is replaced by its input; when the output is
  * a graph output its name is kept by renaming the input's producer instead. Afterwards nodes and
  * constants that nothing reads are removed. Requires static types (run after infer-shapes).
  *
  *   before:  %a = Relu(%x)   %b = Identity(%a)   %c = Cast(%b) {to = 1 : i}   output %c
  *   after:   %c = Relu(%x)                                                     output %c
  */
-import { cloneGraph, type Graph, type Node, type TensorType } from '../../ir/graph.js';
+import { cloneGraph, isStatic, type Graph, type Node, type TensorType } from '../../ir/graph.js';
+import { Tensor } from '../../ir/tensor.js';
 import type { GraphPass } from '../pass-manager.js';
 
 const sameShape = (a: TensorType | undefined, b: TensorType | undefined): boolean =>
@@ -29,6 +31,13 @@ function isNoOp(g: Graph, n: Node, used: Set<string>): boolean {
     case 'Reshape':
     case 'Expand':
       return sameShape(tin, tout);
+    case 'Slice': {
+      // The same shape with positive steps can only be the whole tensor in order.
+      if (!sameShape(tin, tout)) return false;
+      const steps = n.inputs[4] ? g.constants.get(n.inputs[4]) : undefined;
+      if (n.inputs[4] && !steps) return false;
+      return !steps || Array.from(steps.data as ArrayLike<number>).every((v) => Number(v) > 0);
+    }
     case 'Transpose': {
       const perm = n.attrs.perm;
       if (!sameShape(tin, tout) || !tin) return false;
@@ -54,8 +63,39 @@ function renameValue(g: Graph, from: string, to: string): void {
   g.outputs = g.outputs.map((v) => (v === from ? to : v));
 }
 
+/**
+ * A Gather along an axis whose constant indices are 0, 1, …, n − 1 (any index shape, n the axis's
+ * size) only inserts the index shape: it becomes a Reshape to its output shape.
+ */
+function gatherAsReshape(g: Graph, n: Node, fresh: (base: string) => string): Node | undefined {
+  if (n.op !== 'Gather' || n.domain !== '') return undefined;
+  const data = g.types.get(n.inputs[0]);
+  const out = g.types.get(n.outputs[0]);
+  const idx = g.constants.get(n.inputs[1]);
+  if (!data || !out || !idx || !isStatic(data) || !isStatic(out)) return undefined;
+  const a = n.attrs.axis;
+  const rank = data.shape.length;
+  const axis = a && a.kind === 'int' ? (a.value < 0 ? a.value + rank : a.value) : 0;
+  const size = data.shape[axis];
+  const values = idx.data as ArrayLike<number>;
+  if (values.length !== size) return undefined;
+  for (let i = 0; i < size; i++) if (Number(values[i]) !== i) return undefined;
+  const shape = fresh(`${n.name}/shape`);
+  g.constants.set(shape, Tensor.from('int64', [out.shape.length], out.shape));
+  g.types.set(shape, { dtype: 'int64', shape: [out.shape.length] });
+  return { name: n.name, op: 'Reshape', domain: '', inputs: [n.inputs[0], shape], outputs: [...n.outputs], attrs: {} };
+}
+
 export function simplify(graph: Graph): Graph {
   const g = cloneGraph(graph);
+  const taken = new Set<string>([...g.types.keys(), ...g.constants.keys()]);
+  const fresh = (base: string) => {
+    let v = base;
+    for (let k = 1; taken.has(v); k++) v = `${base}${k}`;
+    taken.add(v);
+    return v;
+  };
+  g.nodes = g.nodes.map((n) => gatherAsReshape(g, n, fresh) ?? n);
   const outputs = new Set(g.outputs);
   const boundary = new Set<string>([...g.inputs, ...g.constants.keys()]);
   const kept: Node[] = [];
@@ -110,6 +150,6 @@ export function eliminateDeadCode(g: Graph): Graph {
 
 export const simplifyPass: GraphPass = {
   id: 'simplify',
-  summary: 'remove Identity, inference Dropout, no-op Cast/Reshape/Expand/Transpose and dead code',
+  summary: 'remove Identity, inference Dropout, no-op Cast/Reshape/Expand/Slice/Transpose, arange Gathers and dead code',
   run: (g) => simplify(g),
 };
