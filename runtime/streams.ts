@@ -5,14 +5,20 @@
  * cycles its words cross them — or is re-scheduled at the earliest cycle it could start as far as
  * is known (links busy, a receive posted later, buffer space released later), or parks on the wait
  * list of the channel (core, colour) whose change it needs (a receive to be posted, a buffered
- * stream to be consumed, an earlier send of a forwarding core to start).
+ * stream to be consumed, an earlier send of a forwarding core to start) — or both, when a buffer
+ * entry's release is not known yet and may turn out earlier than the cycle it is re-scheduled at.
  *
- * Decisions depend only on simulated time (a receive counts as posted from its posting cycle on),
- * never on how far cores have run ahead, so the outcome is what the spec says whatever the
- * processing order. Completion cycles are known when a stream starts; they are handed to the cores'
- * transfer records at once (completions take effect at the start of their cycle, before core steps
- * and stream starts of that cycle, as their priority says). Values (functional mode) move at the
- * start too, which is equivalent: the race check forbids touching a range in flight.
+ * Decisions depend only on simulated time, never on how far cores have run ahead: a chain's
+ * conditions 1–2 are all checked at the head's evaluation cycle `now` (every receive along the
+ * chain posted by then, colour buffers with room then), and everything a decision at `now` reads is
+ * fixed by then — every receive posted by `now` is registered (cores post at their local cycle,
+ * which is ≥ the global one) and every release ≤ `now` is known. Whatever was registered early
+ * (a receive whose posting cycle is still ahead) counts only from its posting cycle. So the outcome
+ * is what the spec says whatever the processing order. Completion cycles are known when a stream
+ * starts; they are handed to the cores' transfer records at once (completions take effect at the
+ * start of their cycle, before core steps and stream starts of that cycle, as their priority says).
+ * Values (functional mode) move at the start too, which is equivalent: the race check forbids
+ * touching a range in flight.
  */
 import { DiagnosticError } from '../ir/diagnostics.js';
 import { MEM_TYPES } from './loader-kernel.js';
@@ -193,6 +199,7 @@ export class Fabric {
     const S = this.S;
     if (S.state[s] === S_FREE || S.evAt[s] !== now || key !== PRIO_STREAM_START * PRIO_SCALE + S.order[s]) return;
     S.evAt[s] = -1;
+    if (S.waitChan[s] >= 0) this.unpark(s);
     this.evaluate(s, now);
   }
 
@@ -203,6 +210,7 @@ export class Fabric {
    */
   private block(s: number, ch: number, sendSide = false): void {
     const S = this.S, C = this.C;
+    if (S.waitChan[s] >= 0) this.unpark(s);
     S.evAt[s] = -1;
     S.waitChan[s] = ch;
     S.waitSend[s] = sendSide ? 1 : 0;
@@ -210,6 +218,22 @@ export class Fabric {
     const head = sendSide ? C.sendWaitHead : C.waitHead, tail = sendSide ? C.sendWaitTail : C.waitTail;
     if (tail[ch] < 0) head[ch] = s; else S.nextWait[tail[ch]] = s;
     tail[ch] = s;
+  }
+
+  /** Takes a parked stream off its wait list (it is evaluated on a timer before the wake came). */
+  private unpark(s: number): void {
+    const S = this.S, C = this.C;
+    const ch = S.waitChan[s];
+    const head = S.waitSend[s] ? C.sendWaitHead : C.waitHead, tail = S.waitSend[s] ? C.sendWaitTail : C.waitTail;
+    let prev = -1;
+    for (let x = head[ch]; x >= 0; prev = x, x = S.nextWait[x]) {
+      if (x !== s) continue;
+      if (prev < 0) head[ch] = S.nextWait[x]; else S.nextWait[prev] = S.nextWait[x];
+      if (tail[ch] === s) tail[ch] = prev;
+      break;
+    }
+    S.waitChan[s] = -1;
+    S.nextWait[s] = -1;
   }
 
   private wake(ch: number, t: number, sendSide = false): void {
@@ -244,11 +268,12 @@ export class Fabric {
   }
 
   /**
-   * Buffered words of channel ch still held at cycle t ≥ now. Entries released by `now` (the global
-   * cycle, which never goes back) are dropped from the front; later ones are only not counted, since
-   * another evaluation of this cycle may ask about an earlier t.
+   * Buffered words of channel ch still held at the global cycle `now` (which never goes back).
+   * Entries released by then are dropped from the front of the list; the others count, including
+   * those whose release is not known yet (a release ≤ now is always known by now: it is fixed when
+   * the consuming receive is registered or the relaying forward's stream starts, never later).
    */
-  private occupancy(ch: number, t: number, now: number): number {
+  private occupancy(ch: number, now: number): number {
     const C = this.C, B = this.B;
     let e = C.bufHead[ch];
     while (e >= 0 && B.release[e] >= 0 && B.release[e] <= now) {
@@ -260,7 +285,7 @@ export class Fabric {
     C.bufHead[ch] = e;
     if (e < 0) C.bufTail[ch] = -1;
     let occ = 0;
-    for (; e >= 0; e = B.next[e]) if (B.release[e] < 0 || B.release[e] > t) occ += B.words[e];
+    for (; e >= 0; e = B.next[e]) if (B.release[e] < 0 || B.release[e] > now) occ += B.words[e];
     return occ;
   }
 
@@ -271,6 +296,13 @@ export class Fabric {
       for (let e = this.C.bufFree[ch]; e >= 0; e = this.B.next[e]) out.push({ core: this.C.core[ch], ci: this.C.ci[ch], sender: this.B.sender[e], instr: this.B.instr[e] });
     }
     return out;
+  }
+
+  /** Whether some buffered entry of ch has a release cycle not known yet (it is > the global cycle). */
+  private releasePending(ch: number): boolean {
+    const B = this.B;
+    for (let e = this.C.bufHead[ch]; e >= 0; e = B.next[e]) if (B.release[e] < 0) return true;
+    return false;
   }
 
   /** Earliest known release after t among ch's buffered entries (Infinity: none known). */
@@ -295,9 +327,11 @@ export class Fabric {
     let nd = 0;
     let lb = -1;
     let feasible = true;
+    /** A channel holding buffered words whose release is not known yet (it may turn out earlier than lb). */
+    let park = -1;
     const Q = m.queueWords;
     for (let k = 0; k < this.chN; k++) {
-      const s = this.chS[k], o = this.chO[k], st = now + o;
+      const s = this.chS[k], o = this.chO[k];
       const p = this.pathOf(s);
       const nDest = this.routes.pool[p];
       const ci = S.ci[s];
@@ -308,7 +342,7 @@ export class Fabric {
         const ch = this.chan(d, ci);
         let r = C.recvHead[ch];
         while (r >= 0 && R.claim[r] === epoch) r = R.next[r];
-        if (r >= 0 && R.post[r] <= st) {
+        if (r >= 0 && R.post[r] <= now) {
           R.claim[r] = epoch;
           let child = -1;
           if (R.kind[r] === RK_FORWARD) {
@@ -323,22 +357,23 @@ export class Fabric {
         }
         if (words <= Q) {
           const extra = C.evalStamp[ch] === epoch ? C.evalWords[ch] : 0;
-          if (this.occupancy(ch, st, now) + extra + words <= Q) {
+          if (this.occupancy(ch, now) + extra + words <= Q) {
             if (r >= 0) R.claim[r] = epoch;
             C.evalStamp[ch] = epoch;
             C.evalWords[ch] = extra + words;
             this.decide(nd++, k, d, hops, ch, r, MODE_BUF, -1);
             continue;
           }
-          let t1 = this.nextRelease(ch, st);
+          let t1 = this.nextRelease(ch, now);
           if (r >= 0 && R.post[r] < t1) t1 = R.post[r];
           if (t1 === Infinity) { this.block(h, ch); return; }
-          if (t1 - o > lb) lb = t1 - o;
+          if (park < 0 && this.releasePending(ch)) park = ch;
+          if (t1 > lb) lb = t1;
           feasible = false;
           continue;
         }
         if (r >= 0) {
-          if (R.post[r] - o > lb) lb = R.post[r] - o;
+          if (R.post[r] > lb) lb = R.post[r];
           feasible = false;
           continue;
         }
@@ -362,7 +397,12 @@ export class Fabric {
         }
       }
     }
-    if (!feasible) { this.schedule(h, lb > now ? lb : now + 1); return; }
+    if (!feasible) {
+      // Re-evaluated at the earliest cycle known now, or earlier if a release becomes known first.
+      if (park >= 0) this.block(h, park);
+      this.schedule(h, lb > now ? lb : now + 1);
+      return;
+    }
     this.commit(now, nd);
   }
 

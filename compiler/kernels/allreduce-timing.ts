@@ -15,18 +15,16 @@
  *   once p ≤ t, so then it is a + D); a send completes at t + D, a forward when its outgoing stream's
  *   last word leaves (its start + D);
  * - a chain of forwards starts in lockstep: the stream leaving forward k starts β after the first
- *   word reached it. A message of w > Q words needs every receive of the chain posted before the
- *   stream feeding it starts, so the head waits: t0 = max(P0, max_k (P_k − o_{k−1})), with o_k the
- *   chain offset of stream k. A message of w ≤ Q words is eager: it never waits for a receive; one
- *   that meets a forward not yet posted is buffered there and relayed at max(arrival, posting) + β,
- *   so start_k = max(arrival_{k−1}, P_k) + β;
+ *   word reached it. A message of w > Q words needs every receive of the chain posted by the head's
+ *   start, so the head waits: t0 = max_k P_k. A message of w ≤ Q words is eager: it never waits for
+ *   a receive; one that meets a forward not posted by the head's start is buffered there and relayed
+ *   at max(arrival, posting) + β, on its own, so start_k = max(arrival_{k−1}, P_k) + β;
  * - `wait` ends at max(issue + I, latest completion); a core finishes at max(its last issue end, its
  *   latest completion).
- * Two conditions are not assumed but checked on the computed schedule: every link is free when a
- * stream wants it (streams are given links in the order they start and never back-fill: LinkLog),
- * and every receive a rendezvous chain's start depends on is visible to the emulator in time
- * (chainTiming's `hazard`). A plan failing either throws ScheduleInvariantError, which allreduceCost
- * reports as W3007; the plans are built so that K ≤ 2 never does.
+ * One condition is not assumed but checked on the computed schedule: every link is free when a
+ * stream wants it (streams are given links in the order they start and never back-fill: LinkLog).
+ * A plan failing it throws ScheduleInvariantError, which allreduceCost reports as W3007; the plans
+ * are built so that K ≤ 2 never does.
  */
 import { lanesFor, fillCycles, unaryCycles } from '../../ir/program-cost.js';
 import { wordsFor, type MemType } from '../../ir/program.js';
@@ -91,9 +89,8 @@ export interface LineTiming {
 }
 
 /**
- * A schedule the timing rules cannot vouch for: streams that could contend for a link, or a chain
- * whose start would depend on a receive the fabric cannot see yet. The plans are built so that this
- * does not happen for K ≤ 2; allreduceCost turns it into a W3007 diagnostic.
+ * A schedule the timing rules cannot vouch for: streams that could contend for a link. The plans are
+ * built so that this does not happen for K ≤ 2; allreduceCost turns it into a W3007 diagnostic.
  */
 export class ScheduleInvariantError extends Error {}
 
@@ -154,66 +151,44 @@ interface ChainResult {
   rootDone: number;
   /** Posting cycle of the root's receive. */
   rootPost: number;
-  /** A rendezvous chain whose start the emulator decides from postings it cannot see yet (see chainTiming). */
-  hazard: boolean;
 }
-
-/**
- * When a posting becomes visible to the fabric: the emulator registers a core's postings as it runs
- * them, and a core runs past a `wait` only once every awaited completion is known — at the cycle the
- * last awaited stream was given its links (its commit), by the chain headed at position `head`.
- * Postings before any wait are visible from the start ({ at: −1 }).
- */
-export interface Visible {
-  at: number;
-  head: number;
-}
-
-/** Whether something made visible at v is seen by an evaluation at cycle t of the chain headed at `head` (same-cycle events go in head order). */
-const seenBy = (v: Visible, t: number, head: number): boolean => v.at < t || (v.at === t && v.head < head);
 
 /**
  * One side of a group: members u_0 (sender) … u_{m−1} (forwarders), then the root's receive.
  * `posts[k]` is the posting cycle of member k's send/forward (k < m) or of the root's receive (k = m),
- * `visible[k]` when that posting became visible, `hops[k]` the hops from member k to the next one
- * (or the root), `pos[k]` the positions (for same-cycle ordering).
+ * `hops[k]` the hops from member k to the next one (or the root).
  *
- * A rendezvous chain is evaluated first at max(P_0, P_1) (its head waits for the direct destination's
- * receive); docs/runtime-model.md lets it start at t0 = max(P0, max_k (P_k − o_{k−1})) — before a
- * deeper receive is posted — and the emulator does so when that receive is already visible at the
- * head's first evaluation. When it is not, the emulator parks the head until the receive's posting
- * cycle, later than the rule: `hazard` reports that case (the callers refuse such plans).
+ * A rendezvous chain starts once every receive along it is posted (docs/runtime-model.md, condition
+ * 2 holds for the whole chain at the head's start): t0 = max_k P_k.
  */
-export function chainTiming(f: LineFigures, msg: Message, posts: number[], hops: number[], visible: Visible[], pos: number[]): ChainResult {
+export function chainTiming(f: LineFigures, msg: Message, posts: number[], hops: number[]): ChainResult {
   const m = hops.length;
   const lat = (k: number) => 2 * f.ramp + hops[k] * f.hop;
   const start = new Array<number>(m);
   const commit = new Array<number>(m);
   const head = new Array<number>(m).fill(0);
-  let hazard = false;
   if (msg.words > f.queueWords) {
-    // Rendezvous: the chain starts once every receive is posted by the start of the stream feeding it.
-    const o = [0];
-    for (let k = 1; k < m; k++) o.push(o[k - 1] + lat(k - 1) + f.relay);
-    let t0 = posts[0];
-    for (let k = 1; k <= m; k++) t0 = Math.max(t0, posts[k] - o[k - 1]);
-    for (let k = 0; k < m; k++) { start[k] = t0 + o[k]; commit[k] = t0; }
-    const first = Math.max(posts[0], posts[1]);
-    for (let k = 2; k <= m; k++) if (!seenBy(visible[k], first, pos[0])) hazard = true;
+    const t0 = Math.max(...posts);
+    let o = 0;
+    for (let k = 0; k < m; k++) {
+      start[k] = t0 + o;
+      commit[k] = t0;
+      o += lat(k) + f.relay;
+    }
   } else {
-    // Eager: a stream meeting a forward not posted (or not yet visible) is buffered there; the forward
-    // relays it at max(arrival, posting) + β, on its own (a new lockstep segment).
+    // Eager: a stream meeting a forward not posted by its segment's start is buffered there; the
+    // forward relays it at max(arrival, posting) + β, on its own (a new lockstep segment).
     start[0] = posts[0];
     commit[0] = posts[0];
     for (let k = 1; k < m; k++) {
       start[k] = Math.max(start[k - 1] + lat(k - 1), posts[k]) + f.relay;
-      const joined = posts[k] <= start[k - 1] && seenBy(visible[k], commit[k - 1], pos[head[k - 1]]);
+      const joined = posts[k] <= commit[k - 1];
       commit[k] = joined ? commit[k - 1] : start[k];
       head[k] = joined ? head[k - 1] : k;
     }
   }
   const rootDone = Math.max(start[m - 1] + lat(m - 1), posts[m]) + msg.D;
-  return { start, commit, head, rootDone, rootPost: posts[m], hazard };
+  return { start, commit, head, rootDone, rootPost: posts[m] };
 }
 
 /**
@@ -250,8 +225,6 @@ export interface TreeTimingOptions {
  * the + side's (into a scratch buffer when it also has a − side: two receives combining into one
  * buffer may not be in flight together), waits, and combines the scratch into src (`binary`). Then
  * the global root posts the multicast and copies; every other position posts its broadcast receive.
- * Every posting of a level comes before the level's first stream can start, so the chains never
- * depend on a receive the fabric cannot see yet (`hazard` in chainTiming stays false; checked).
  *
  * Both sides of a group end on the root's ramp (router → core): the side given its links later (the
  * − side on a tie: its head has the lower core id) enters the ramp after the other left it
@@ -261,13 +234,8 @@ export function treeTiming(f: LineFigures, plan: TreePlan, o: TreeTimingOptions)
   const L = plan.length;
   const clock = new Array<number>(L).fill(0);
   const done = new Array<number>(L).fill(0);
-  // When each position's postings become visible, and when its posted transfers' completions become known.
-  const visible: Visible[] = Array.from({ length: L }, () => ({ at: -1, head: -1 }));
-  const known: Visible[] = Array.from({ length: L }, () => ({ at: -1, head: -1 }));
-  const learn = (p: number, v: Visible) => { if (v.at > known[p].at || (v.at === known[p].at && v.head > known[p].head)) known[p] = v; };
   const log = new LinkLog();
   const { msg } = o;
-  let hazard = false;
   for (const level of plan.levels) {
     const memberPost = new Map<number, number>();
     for (const g of level) for (const u of [...g.left, ...g.right]) memberPost.set(u, (clock[u] += f.post));
@@ -279,9 +247,10 @@ export function treeTiming(f: LineFigures, plan: TreePlan, o: TreeTimingOptions)
         const chain = [...members, g.root];
         const posts = members.map((u) => memberPost.get(u)!).concat(rootPost);
         const hops = members.map((u, k) => Math.abs(chain[k + 1] - u));
-        return { members, chain, hops, r: chainTiming(f, msg, posts, hops, chain.map((u) => visible[u]), chain) };
+        return { members, chain, hops, r: chainTiming(f, msg, posts, hops) };
       };
-      const lastOf = (x: ReturnType<typeof side>): Visible => {
+      // When a side's last segment was given its links, and by which head (same-cycle starts go in core order).
+      const lastOf = (x: ReturnType<typeof side>) => {
         const k = x.members.length - 1;
         return { at: x.r.commit[k], head: x.members[x.r.head[k]] };
       };
@@ -290,24 +259,21 @@ export function treeTiming(f: LineFigures, plan: TreePlan, o: TreeTimingOptions)
       if (g.right.length) sides.push(side(g.right, rootPostR));
       if (sides.length === 2) {
         const [l, r] = sides;
-        const [first, second] = seenBy(lastOf(r), lastOf(l).at, lastOf(l).head) ? [r, l] : [l, r];
+        const a = lastOf(l), b = lastOf(r);
+        const [first, second] = b.at < a.at || (b.at === a.at && b.head < a.head) ? [r, l] : [l, r];
         const lastHops = (x: ReturnType<typeof side>) => x.hops[x.hops.length - 1];
         const rampIn = (x: ReturnType<typeof side>) => x.r.start[x.members.length - 1] + f.ramp + lastHops(x) * f.hop;
         delaySegment(f, msg, second.r, rampIn(first) + msg.D - rampIn(second), lastHops(second));
       }
       for (const x of sides) {
-        hazard ||= x.r.hazard;
         done[g.root] = Math.max(done[g.root], x.r.rootDone);
-        learn(g.root, lastOf(x));
         x.members.forEach((u, k) => {
           done[u] = Math.max(done[u], x.r.start[k] + msg.D);
-          learn(u, { at: x.r.commit[k], head: x.members[x.r.head[k]] });
           log.stream(f, u, [x.chain[k + 1]], x.r.start[k], msg.D, x.r.commit[k], x.members[x.r.head[k]]);
         });
       }
       // The root's wait, then (two sides) the combine of the scratch into src.
       clock[g.root] = Math.max(clock[g.root] + f.issue, done[g.root]);
-      visible[g.root] = known[g.root];
       if (sides.length === 2) clock[g.root] += o.rootCombine;
     }
   }
@@ -331,7 +297,6 @@ export function treeTiming(f: LineFigures, plan: TreePlan, o: TreeTimingOptions)
   clock[R] += o.rootCopy;
   // The closing wait: the kernel leaves no transfer in flight (kernel.ts), so finish = next issue.
   for (let p = 0; p < L; p++) clock[p] = Math.max(clock[p] + f.issue, done[p]);
-  if (hazard) throw new ScheduleInvariantError('allreduce schedule: a rendezvous chain would start before one of its receives is visible');
   log.check('allreduce schedule');
   const finish = clock.map((c, p) => Math.max(c, done[p]));
   return { finish, issueEnd: clock, cycles: Math.max(0, ...finish) };
