@@ -19,6 +19,7 @@ import type { Target } from '../ir/target.js';
 import { Tensor } from '../ir/tensor.js';
 import { parseGraph } from '../ir/text.js';
 import { emulate } from '../runtime/emulate.js';
+import { blockForm, blockLayout, rowBox } from '../compiler/kernels/blocks.js';
 
 const MLP = `graph @mlp opset 18 {
   input %x : f32[64,32]
@@ -74,6 +75,21 @@ function expectMatches(res: ReturnType<typeof compile>, out: ReturnType<typeof e
   expect(out.prediction.checked).toBeGreaterThan(0);
   expect(out.prediction.firstDivergence).toBeUndefined();
 }
+
+describe('block forms', () => {
+  it('split the merged leading dims only where every core\'s rows form a box of the tensor', () => {
+    const rect = (P: number) => ({ x: 0, y: 0, width: P, height: P });
+    expect(blockForm([2, 1024, 1024], 64)).toBe('block');
+    expect(blockLayout([2, 1024, 1024], 'block', rect(64))).toEqual({ region: rect(64), dims: ['y', 'y', 'x'], tile: [1, 32, 16] });
+    expect(blockForm([6, 16, 8], 2)).toBe('block');
+    expect(blockLayout([6, 16, 8], 'block', rect(2)).tile).toEqual([3, 16, 4]);
+    // 96 rows over 4 cores: chunks of 24 rows straddle the 16-row blocks of dim 1: no box.
+    expect(rowBox([6, 16, 8], 24)).toBeUndefined();
+    expect(blockForm([6, 16, 8], 4)).toBe('rep');
+    expect(blockForm([64, 1], 4)).toBe('col');
+    expect(blockForm([1, 32], 4)).toBe('vec');
+  });
+});
 
 describe('distributed mode', () => {
   it.each([

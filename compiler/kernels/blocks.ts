@@ -28,13 +28,35 @@ export function matrixView(shape: readonly number[]): { rows: number; cols: numb
   return { rows: shape.slice(0, -1).reduce((a, b) => a * b, 1), cols };
 }
 
+/**
+ * Per leading dim, the tile of a chunk of `rowTile` consecutive rows of the merged leading dims, when
+ * every chunk is a box (whole inner dims, a divisor of one dim, single outer indices); else undefined.
+ */
+export function rowBox(shape: readonly number[], rowTile: number): number[] | undefined {
+  const lead = shape.slice(0, -1);
+  const tile = lead.map(() => 1);
+  let rem = rowTile;
+  for (let i = lead.length - 1; i >= 0 && rem > 1; i--) {
+    if (rem % lead[i] === 0) {
+      tile[i] = lead[i];
+      rem /= lead[i];
+    } else if (lead[i] % rem === 0) {
+      tile[i] = rem;
+      rem = 1;
+    } else return undefined;
+  }
+  return rem === 1 ? tile : undefined;
+}
+
 /** The form a value of this shape takes on a P×P region (P ≥ 2). */
 export function blockForm(shape: readonly number[], P: number): BlockForm {
   const { rows, cols } = matrixView(shape);
   if (shape.length === 0 || rows * cols <= 1) return 'rep';
   if (rows === 1) return cols % P === 0 ? 'vec' : 'rep';
-  if (cols === 1) return rows % P === 0 ? 'col' : 'rep';
-  return rows % P === 0 && cols % P === 0 ? 'block' : 'rep';
+  // Each core's rows must form a box of the tensor (so that its tile is one in the mesh IR).
+  const box = rows % P === 0 && rowBox(shape, rows / P) !== undefined;
+  if (cols === 1) return box ? 'col' : 'rep';
+  return box && cols % P === 0 ? 'block' : 'rep';
 }
 
 /** Each core's tile of a value in a form, as a 2-D [tileRows, tileCols]. */
@@ -73,17 +95,10 @@ export function blockLayout(shape: readonly number[], form: BlockForm, rect: Rec
   if (form === 'rep' || rank === 0) return { region: { ...rect }, dims: shape.map((): DimMap => 'r'), tile: [...shape] };
   const [tr, tc] = tileOf(shape, form, P);
   const dims: DimMap[] = shape.map((_, i): DimMap => (i === rank - 1 ? (form === 'col' ? 'r' : 'x') : form === 'block' || form === 'col' ? 'y' : 'r'));
-  // Per-dim tile: the row tile spread over the leading dims from the innermost outward.
+  // Per-dim tile: the row tile as a box over the leading dims (blockForm checked that it is one).
   const tile = [...shape];
   tile[rank - 1] = tc;
-  if (form === 'block' || form === 'col') {
-    let left = tr;
-    for (let i = rank - 2; i >= 0; i--) {
-      const t = Math.min(shape[i], left);
-      tile[i] = t;
-      left = Math.max(1, Math.floor(left / shape[i]));
-    }
-  }
+  if (form === 'block' || form === 'col') rowBox(shape, tr)!.forEach((t, i) => { tile[i] = t; });
   return { region: { ...rect }, dims, tile };
 }
 
