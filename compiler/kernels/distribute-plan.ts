@@ -1,8 +1,9 @@
 /**
  * The distributed plan: select-kernels' choice for a model too large for single-core ops. Every value
  * takes a block form on one P×P region at the mesh origin (kernels/blocks.ts) and every op a
- * distributed kernel (kernels/distributed.ts); P is the largest side, up to the mesh's, for which
- * every op has a kernel for the forms of its values.
+ * distributed kernel (kernels/distributed.ts); P is, of the sides up to the mesh's for which every
+ * op has a kernel for the forms of its values, the one replicating the fewest bytes on every core
+ * (the largest among equals).
  *
  * Rules, per op (forms decided by the shapes alone, so producer and consumer always agree):
  * - every value replicated → `dist.call` (each core computes the op redundantly);
@@ -233,18 +234,36 @@ export function planOnSide(mesh: MeshGraph, target: Target, P: number, o: Distri
   return out;
 }
 
-/** The distributed plan on the largest square side that works (W3008 of the full side when none does). */
+/** Bytes every core holds for values replicated whole (the rep form). */
+function replicatedBytes(plan: MeshGraph): number {
+  let bytes = 0;
+  for (const v of plan.values.values()) {
+    if (v.layout.dims.every((d) => d === 'r')) bytes += v.type.shape.reduce((a, b) => a * b, 1) * (v.mem === 'f16' ? 2 : 4);
+  }
+  return bytes;
+}
+
+/**
+ * The distributed plan: of the square sides (up to the mesh's) for which every op has a kernel, the
+ * one replicating the fewest bytes on every core, the largest among equals (W3008 of the full side
+ * when none works).
+ */
 export function planDistributed(mesh0: MeshGraph, target: Target, o: DistributeOptions = {}): MeshGraph {
   const mesh = expandGemm(mesh0);
   const max = Math.min(target.width, target.height);
   let first: Diagnostic[] | undefined;
+  let best: { plan: MeshGraph; rep: number } | undefined;
   for (let P = max; P >= 2; P--) {
     try {
-      return planOnSide(mesh, target, P, o);
+      const plan = planOnSide(mesh, target, P, o);
+      const rep = replicatedBytes(plan);
+      if (!best || rep < best.rep) best = { plan, rep };
+      if (rep === 0) break; // nothing replicated: no smaller side does better
     } catch (e) {
       if (!(e instanceof DiagnosticError)) throw e;
       first ??= e.diagnostics;
     }
   }
+  if (best) return best.plan;
   throw new DiagnosticError(first ?? [{ code: 'W3008', message: `a distributed program needs a mesh of at least 2×2 cores; ${target.name} is ${target.width}×${target.height}` }]);
 }
