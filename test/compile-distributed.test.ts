@@ -179,6 +179,30 @@ describe('distributed mode', () => {
     expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
   });
 
+  it('f16 Softmax and reductions compute in f32 and round once, as the reference does', () => {
+    const text = `graph @h opset 18 {
+      input %x : f16[32,64]
+      const %ax : i64[1] = dense<[-1]>
+      const %ax0 : i64[1] = dense<[0]>
+      %p : f16[32,64] = Softmax(%x) {axis = -1 : int} @sm
+      %m : f16[32,1] = ReduceMean(%x, %ax) {keepdims = 1 : int} @mean
+      %c : f16[1,64] = ReduceSum(%x, %ax0) {keepdims = 1 : int} @colsum
+      output %p, %m, %c
+    }`;
+    const feeds = new Map([['x', Tensor.from('float16', [32, 64], Array.from(seededFloats(90, 2048, 4)))]]);
+    const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed' });
+    expect(res.mesh.ops.map((o) => o.kernel)).toEqual(['dist.softmax', 'dist.reduce', 'dist.reduce']);
+    const out = emulate(res.program, { mode: 'functional', inputs: new Map([['x', Float32Array.from(feeds.get('x')!.data as ArrayLike<number>)]]) });
+    const ref = evaluateGraph(res.graph, feeds);
+    for (const o of out.outputs!) {
+      const want = ref.get(o.name)!;
+      // One f16 rounding of the result (summation order aside): within an f16 ulp of each value.
+      const cmp = compareTensors(Tensor.from('float16', o.shape, Array.from(o.data)), want, { rtol: 2 ** -10, atol: 2 ** -14 });
+      expect(cmp.ok, `${o.name}: ${JSON.stringify(cmp)}`).toBe(true);
+    }
+    expect(out.prediction.matched).toBe(true);
+  });
+
   it('Gemm: transB by the transposed GEMM, alpha and beta·C as elementwise ops', () => {
     const text = `graph @gemm opset 18 {
       input %a : f32[64,32]

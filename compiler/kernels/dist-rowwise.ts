@@ -10,8 +10,9 @@
  *   rms       q = mean_x(x²); y = x · rsqrt(q + ε) · scale
  *
  * (per-row statistics broadcast with `binary … bcast col`, the scale and bias — vec tiles [cols] —
- * with `bcast row`, one-element ones with `bcast scalar`). The arithmetic is in the tile's SRAM type;
- * the planner hands these kernels f32 tiles only (ONNX computes normalizations in float32).
+ * with `bcast row`, one-element ones with `bcast scalar`). The arithmetic is in f32: Softmax and the
+ * reductions (emitRowReduce) convert an f16 tile into f32 scratch and round the result once, as
+ * ONNX computes them; the planner hands the normalizations f32 tiles only.
  */
 import type { BufferRef, RegionBuilder } from '../../ir/program-builder.js';
 import { sub } from '../../ir/program-builder.js';
@@ -55,14 +56,20 @@ class Rowwise {
     this.scratch.push(b);
     return b;
   }
-  /** Reduction along x of a tile into one value per row, then every core padded to the slowest. */
-  reduce(fn: AxisReduceFn, src: BufferRef, dst: BufferRef): void {
+  /** Reduction of a tile along x (one value per row) or y (per column), then every core padded to the slowest. */
+  reduce(fn: AxisReduceFn, src: BufferRef, dst: BufferRef, axis: 'x' | 'y' = 'x'): void {
     const { type, rows, cols, count, algorithm } = this.s;
-    const e = reduceAlongAxis(this.env, { fn, axis: 'x', algorithm, type, rows, cols, tileAxis: 'cols', count, broadcast: true, src, dst });
+    const e = reduceAlongAxis(this.env, { fn, axis, algorithm, type, rows, cols, tileAxis: axis === 'x' ? 'cols' : 'rows', count, broadcast: true, src, dst });
     this.routes.push(...e.routes);
     this.scratch.push(...e.scratch);
     if (!(typeof e.finish === 'number' && e.finish === e.cycles)) this.rb.delay(sub(e.cycles, e.finish) as Expr);
     this.cycles += e.cycles;
+  }
+  /** A type-converting copy (f16 → f32 exact, f32 → f16 rounded). */
+  copy(dst: BufferRef, src: BufferRef, n: number, from: MemType, to: MemType): void {
+    const t = this.env.target;
+    this.rb.unary('copy', dst, src, n);
+    this.cycles += t.overhead.issue + unaryCycles(n, UNARY_FN_COST.copy, lanesFor(t, [from], to), t.sram.readWordsPerCycle, t.sram.writeWordsPerCycle);
   }
   unary(fn: UnaryFn, dst: BufferRef, src: BufferRef, n: number, scalar = 0): void {
     const t = this.env.target;
@@ -83,13 +90,36 @@ class Rowwise {
 
 export function emitSoftmax(env: KernelEnv, s: RowwiseShape, src: BufferRef, dst: BufferRef): EmittedKernel {
   env.region.setLoc(env.loc);
-  const k = new Rowwise(env, s);
+  // f16 tiles are computed in f32 (converted in, rounded once on the way out), as ONNX computes them.
+  const k = new Rowwise(env, s.type === 'f16' ? { ...s, type: 'f32' } : s);
+  const n = s.rows * s.cols;
+  const work = s.type === 'f16' ? k.buffer('x32', n) : dst;
+  if (work !== dst) k.copy(work, src, n, 'f16', 'f32');
   const stat = k.buffer('stat', s.rows);
-  k.reduce('max', src, stat);
-  k.binary('sub', dst, src, stat, 'col');
-  k.unary('exp', dst, dst, s.rows * s.cols);
-  k.reduce('sum', dst, stat);
-  k.binary('div', dst, dst, stat, 'col');
+  const from = work === dst ? src : work;
+  k.reduce('max', from, stat);
+  k.binary('sub', work, from, stat, 'col');
+  k.unary('exp', work, work, n);
+  k.reduce('sum', work, stat);
+  k.binary('div', work, work, stat, 'col');
+  if (work !== dst) k.copy(dst, work, n, 'f32', 'f16');
+  return k.done();
+}
+
+/** A reduction along x of a tile into one value per row (f16 tiles: in f32, rounded once). */
+export function emitRowReduce(env: KernelEnv, s: RowwiseShape, fn: AxisReduceFn, axis: 'x' | 'y', src: BufferRef, dst: BufferRef): EmittedKernel {
+  env.region.setLoc(env.loc);
+  const k = new Rowwise(env, s.type === 'f16' ? { ...s, type: 'f32' } : s);
+  const n = s.rows * s.cols;
+  const out = axis === 'x' ? s.rows : s.cols;
+  if (s.type !== 'f16') {
+    k.reduce(fn, src, dst, axis);
+    return k.done();
+  }
+  const x32 = k.buffer('x32', n), r32 = k.buffer('r32', out);
+  k.copy(x32, src, n, 'f16', 'f32');
+  k.reduce(fn, x32, r32, axis);
+  k.copy(dst, r32, out, 'f32', 'f16');
   return k.done();
 }
 

@@ -29,8 +29,8 @@ import { UNARY_FN_COST, lanesFor, unaryCycles } from '../../ir/program-cost.js';
 import { MEM_TYPE_BYTES, type Expr, type MemType } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import type { AllreduceAlgorithm } from './allreduce.js';
-import { reduceAlongAxis, type AxisReduceFn } from './allreduce-reduce.js';
-import { emitNorm, emitSoftmax, type RowwiseShape } from './dist-rowwise.js';
+import type { AxisReduceFn } from './allreduce-reduce.js';
+import { emitNorm, emitRowReduce, emitSoftmax, type RowwiseShape } from './dist-rowwise.js';
 import { formOfLayout, tileShape } from './blocks.js';
 import { callKernelCycles, emitCallKernel, type CallSpec } from './call.js';
 import { emitGemm, GEMM_KERNELS, type GemmKernel } from './gemm-program.js';
@@ -89,11 +89,9 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
       const [rows, cols] = tile2d(callTile(mesh, op.inputs[0], P));
       const shape = x.type.shape;
       const byRows = op.params.axis === 'rows';
-      const fn = op.params.fn as AxisReduceFn;
-      return reduceAlongAxis(env, {
-        fn, axis: byRows ? 'y' : 'x', algorithm: algorithmOf(op), type: x.mem, rows, cols, tileAxis: byRows ? 'rows' : 'cols',
-        count: byRows ? elems(shape.slice(0, -1)) : shape[shape.length - 1], broadcast: true, src: buf(op.inputs[0]), dst: buf(op.outputs[0]),
-      });
+      const count = byRows ? elems(shape.slice(0, -1)) : shape[shape.length - 1];
+      return emitRowReduce(env, { type: x.mem, rows, cols, count, algorithm: algorithmOf(op) }, op.params.fn as AxisReduceFn, byRows ? 'y' : 'x',
+        buf(op.inputs[0]), buf(op.outputs[0]));
     }
     case 'dist.softmax':
     case 'dist.layernorm':
