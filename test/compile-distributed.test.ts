@@ -179,6 +179,35 @@ describe('distributed mode', () => {
     expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
   });
 
+  it.each([['mesh:4x4', 'ktree'], ['mesh:4x4', 'chain'], ['mesh:8x8', 'ring'], ['mesh:8x8', 'auto']] as const)(
+    'a decode-shaped MLP on %s: vector × matrix by MeshGEMV (--allreduce=%s), SiLU, residual, RMSNorm', (spec, allreduce) => {
+      const text = `graph @decode opset 23 {
+        input %t : f32[1,64]
+        input %w1 : f32[64,128]
+        input %w2 : f32[128,64]
+        input %g : f32[64]
+        %n : f32[1,64] = RMSNormalization(%t, %g) @norm
+        %h : f32[1,128] = MatMul(%n, %w1) @up
+        %s : f32[1,128] = Sigmoid(%h) @sig
+        %a : f32[1,128] = Mul(%h, %s) @silu
+        %d : f32[1,64] = MatMul(%a, %w2) @down
+        %y : f32[1,64] = Add(%d, %t) @res
+        output %y
+      }`;
+      const shapes: Record<string, number[]> = { t: [1, 64], w1: [64, 128], w2: [128, 64], g: [64] };
+      const feeds = new Map(Object.entries(shapes).map(([k, sh], i) => [k, new Tensor('float32', sh, seededFloats(80 + i, sh.reduce((x, y) => x * y, 1), 0.3))]));
+      const res = compile(parseGraph(text), { target: target(spec), layout: 'distributed', allreduce });
+      const kernels = res.mesh.ops.map((o) => o.kernel);
+      expect(kernels.filter((k) => k.startsWith('gemv.'))).toHaveLength(2);
+      if (allreduce !== 'auto') expect(kernels).toContain(`gemv.${allreduce}`);
+      const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
+      const ref = evaluateGraph(res.graph, feeds);
+      const cmp = compareTensors(new Tensor('float32', out.outputs![0].shape, out.outputs![0].data), ref.get('y')!, { rtol: 1e-3, atol: 1e-4 });
+      expect(cmp.ok, JSON.stringify(cmp)).toBe(true);
+      expect(out.prediction.matched).toBe(true);
+      expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
+    });
+
   it('f16 Softmax and reductions compute in f32 and round once, as the reference does', () => {
     const text = `graph @h opset 18 {
       input %x : f16[32,64]

@@ -16,6 +16,7 @@
  *   the leading axes (a vec result) → `dist.reduce`;
  * - Softmax over the last axis → `dist.softmax`; LayerNormalization / RMSNormalization of f32 values
  *   over the last axis, scale and bias one row (or one value) → `dist.layernorm` / `dist.rmsnorm`;
+ * - MatMul of a vec a (one row) by a 2-D block W → `gemv.<allreduce>` (dist-gemv.ts: MeshGEMV);
  * - MatMul of a block A (leading dims merged into rows) by a 2-D block B → `gemm.<algorithm>`, the
  *   algorithm forced by `--gemm` or the cheapest by the exact cost; MatMul(A, Transpose(W)) with the
  *   transposed value read nowhere else → `gemm.transposed` on W, the Transpose folded away. GEMM
@@ -30,7 +31,8 @@ import type { MeshGraph, MeshOp, MeshValue } from '../../ir/mesh.js';
 import { FUSED_DOMAIN, FUSED_OP } from '../../ir/ops/fused.js';
 import type { Rect } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
-import type { AllreduceAlgorithm } from './allreduce.js';
+import { ALLREDUCE_ALGORITHMS, type AllreduceAlgorithm } from './allreduce.js';
+import { distGemvCycles } from './dist-gemv.js';
 import { blockForm, blockLayout, matrixView, type BlockForm } from './blocks.js';
 import { expandGemm } from './distribute-gemm.js';
 import { gemmCost, type GemmKernel } from './gemm-program.js';
@@ -90,7 +92,18 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
     const w = tr ? val(tr.inputs[0]) : b;
     const types = new Set([a.mem, w.mem, c.mem]);
     if (types.size !== 1 || !(a.mem === 'f32' || a.mem === 'f16')) return { why: `its operands are ${[a.mem, w.mem, c.mem].join(', ')} in SRAM; a GEMM needs one float type` };
-    if (form(op.inputs[0]) !== 'block' || form(op.outputs[0]) !== 'block') return { why: `A is ${form(op.inputs[0])} and the result ${form(op.outputs[0])}; a GEMM needs block operands` };
+    if (!tr && form(op.inputs[0]) === 'vec' && form(op.outputs[0]) === 'vec' && form(op.inputs[1]) === 'block' && b.type.shape.length === 2) {
+      // A vector times a matrix: MeshGEMV (the decode step).
+      const [K, N] = b.type.shape;
+      const algorithms = !o.allreduce || o.allreduce === 'auto' ? ALLREDUCE_ALGORITHMS : [o.allreduce];
+      let best: { a: AllreduceAlgorithm; cycles: number } | undefined;
+      for (const al of algorithms) {
+        const cycles = distGemvCycles(target, { K, N, P, type: a.mem as 'f32' | 'f16' }, al);
+        if (!best || cycles < best.cycles) best = { a: al, cycles };
+      }
+      return { kernel: `gemv.${best!.a}`, params: { K, N, cycles: best!.cycles, choice: o.allreduce ?? 'auto' } };
+    }
+    if (form(op.inputs[0]) !== 'block' || form(op.outputs[0]) !== 'block') return { why: `A is ${form(op.inputs[0])} and the result ${form(op.outputs[0])}; a GEMM needs block operands, a GEMV a vector and a block matrix` };
     if (tr) {
       if (form(tr.inputs[0]) !== 'block' || w.type.shape.length !== 2) return { why: 'the transposed operand is not a 2-D block matrix' };
       const [N, K] = w.type.shape;
@@ -132,13 +145,16 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
     return { why: `it changes the 2-D view [${vx.rows},${vx.cols}] → [${vy.rows},${vy.cols}]; that redistribution has no kernel yet` };
   }
   const rank = val(op.inputs[0]).type.shape.length;
+  const rowwise = (v: string) => form(v) === 'block' || form(v) === 'vec';
   const isLast = (a: number) => a === -1 || a === rank - 1;
   if (REDUCE_FN[op.op]) {
     const axes = reduceAxes(mesh, op)?.map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
-    const same = val(op.inputs[0]).mem === val(out).mem && form(op.inputs[0]) === 'block';
-    // Over the last axis (keepdims): one value per row, a col value; over every leading axis: one
-    // value per column, a vec value.
-    if (same && axes && axes.length === 1 && axes[0] === rank - 1 && intAttr(op, 'keepdims', 1) === 1 && outForm === 'col') {
+    const sameMem = val(op.inputs[0]).mem === val(out).mem;
+    const same = sameMem && form(op.inputs[0]) === 'block';
+    // Over the last axis (keepdims): one value per row, a col value (of a vec: one value, replicated);
+    // over every leading axis: one value per column, a vec value.
+    const lastOk = (same && outForm === 'col') || (sameMem && form(op.inputs[0]) === 'vec' && outForm === 'rep');
+    if (lastOk && axes && axes.length === 1 && axes[0] === rank - 1 && intAttr(op, 'keepdims', 1) === 1) {
       return { kernel: 'dist.reduce', params: { fn: REDUCE_FN[op.op], axis: 'cols', allreduce: o.allreduce ?? 'auto' }, inputs: [op.inputs[0]] };
     }
     if (same && axes && axes.length === rank - 1 && axes.every((a, i) => a === i) && outForm === 'vec') {
@@ -149,8 +165,8 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
   if (op.op === 'LayerNormalization' || op.op === 'RMSNormalization') {
     const axis = intAttr(op, 'axis', -1);
     const x = val(op.inputs[0]);
-    if (form(op.inputs[0]) !== 'block' || !isLast(axis) || x.mem !== 'f32' || val(out).mem !== 'f32' || outs.length !== 1 || op.outputs.slice(1).some(Boolean)) {
-      return { why: `only a normalization of an f32 block value over its last axis, with no Mean / InvStdDev outputs, has a distributed kernel` };
+    if (!rowwise(op.inputs[0]) || !isLast(axis) || x.mem !== 'f32' || val(out).mem !== 'f32' || outs.length !== 1 || op.outputs.slice(1).some(Boolean)) {
+      return { why: `only a normalization of an f32 block or vec value over its last axis, with no Mean / InvStdDev outputs, has a distributed kernel` };
     }
     const C = x.type.shape[x.type.shape.length - 1];
     for (const v of op.inputs.slice(1).filter(Boolean)) {
@@ -162,7 +178,7 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
   }
   if (op.op === 'Softmax') {
     const axis = intAttr(op, 'axis', -1);
-    if (form(op.inputs[0]) !== 'block' || !isLast(axis) || val(op.inputs[0]).mem !== val(out).mem) return { why: 'only a Softmax of a block value over its last axis has a distributed kernel' };
+    if (!rowwise(op.inputs[0]) || !isLast(axis) || val(op.inputs[0]).mem !== val(out).mem) return { why: 'only a Softmax of a block or vec value over its last axis has a distributed kernel' };
     return { kernel: 'dist.softmax', params: { allreduce: o.allreduce ?? 'auto' } };
   }
   return { why: `no distributed kernel for ${op.op} on ${ins.map((v) => form(v)).join(', ')} values` };

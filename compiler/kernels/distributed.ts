@@ -15,6 +15,8 @@
  *   dist.softmax   Softmax over the last axis, and dist.layernorm / dist.rmsnorm for
  *   dist.layernorm LayerNormalization / RMSNormalization over it: local instructions between
  *   dist.rmsnorm   allreduces along x (dist-rowwise.ts).
+ *   gemv.<alg>     a vector times a matrix (dist-gemv.ts): diagonal multicast, MeshGEMV with the
+ *                  allreduce <alg> (ktree, chain, ring).
  *   gemm.<alg>     MatMul as a distributed GEMM (gemm-program.ts): meshgemm, cannon, summa, or
  *                  transposed for A·Wᵀ (the Transpose folded in). The kernel shifts its operands in
  *                  place, so the planner hands it copies of operands that are read again.
@@ -28,7 +30,8 @@ import { ProgramBuilder, type BufferRef } from '../../ir/program-builder.js';
 import { UNARY_FN_COST, lanesFor, unaryCycles } from '../../ir/program-cost.js';
 import { MEM_TYPE_BYTES, type Expr, type MemType } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
-import type { AllreduceAlgorithm } from './allreduce.js';
+import { ALLREDUCE_ALGORITHMS, type AllreduceAlgorithm } from './allreduce.js';
+import { emitDistGemv } from './dist-gemv.js';
 import type { AxisReduceFn } from './allreduce-reduce.js';
 import { emitNorm, emitRowReduce, emitSoftmax, type RowwiseShape } from './dist-rowwise.js';
 import { formOfLayout, tileShape } from './blocks.js';
@@ -36,7 +39,8 @@ import { callKernelCycles, emitCallKernel, type CallSpec } from './call.js';
 import { emitGemm, GEMM_KERNELS, type GemmKernel } from './gemm-program.js';
 import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
 
-export const DIST_KERNELS = ['dist.call', 'dist.copy', 'dist.reduce', 'dist.softmax', 'dist.layernorm', 'dist.rmsnorm', ...GEMM_KERNELS.map((k) => `gemm.${k}`)] as const;
+export const DIST_KERNELS = ['dist.call', 'dist.copy', 'dist.reduce', 'dist.softmax', 'dist.layernorm', 'dist.rmsnorm', ...GEMM_KERNELS.map((k) => `gemm.${k}`),
+  ...ALLREDUCE_ALGORITHMS.map((a) => `gemv.${a}`)] as const;
 
 export const isDistKernel = (k: string): boolean => (DIST_KERNELS as readonly string[]).includes(k);
 
@@ -106,6 +110,11 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
       return emitNorm(env, shape, op.kernel === 'dist.layernorm' ? 'layer' : 'rms', epsilon, buf(op.inputs[0]), operand(1), op.kernel === 'dist.layernorm' ? operand(2) : undefined, buf(op.outputs[0]));
     }
     default: {
+      if (op.kernel.startsWith('gemv.')) {
+        const [K, N] = mesh.values.get(op.inputs[1])!.type.shape;
+        return emitDistGemv(env, { K, N, P, type: mesh.values.get(op.inputs[0])!.mem as 'f32' | 'f16' }, op.kernel.slice('gemv.'.length) as AllreduceAlgorithm,
+          { a: buf(op.inputs[0]), W: buf(op.inputs[1]), y: buf(op.outputs[0]) });
+      }
       if (!op.kernel.startsWith('gemm.')) throw new Error(`internal: no distributed kernel '${op.kernel}'`);
       const kernel = gemmKernelOf(op);
       const a = mesh.values.get(op.inputs[0])!, b = mesh.values.get(op.inputs[1])!;

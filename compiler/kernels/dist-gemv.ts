@@ -1,0 +1,82 @@
+/**
+ * `gemv.<allreduce>`: a vector-matrix product y[1,N] = a[1,K]·W[K,N] in distributed mode, where a and
+ * y are vec values (one row, columns split along mesh x, replicated down each column of cores) and W
+ * a block value (K along y, N along x) — the decode step of an LLM. MeshGEMV (gemv.ts) wants a split
+ * along y instead, so a first step moves it there without leaving the row: core (y, y) of the
+ * diagonal holds a's tile y, copies it, and multicasts it along its row both ways; then every core
+ * (x, y) multiplies a's tile y by W's tile (y, x), and the partial sums are allreduced along y (K-tree,
+ * chain or ring), leaving y's tile x on every core of column x — a vec value again.
+ *
+ * Exact cost. Step 1: the diagonal's copy (I + unaryCycles(kt)) while the others wait as long, then
+ * one multicast per row posted at P = I + C after it: the diagonal finishes at P + max(I, D), a core
+ * h = |x − y| hops away at P + max(I, 2ρ + h·α + D) (docs/runtime-model.md, timing.ts); every core is
+ * padded to the slowest (h = P − 1). Step 2: gemvCost, uniform start.
+ */
+import { and, eq, gt, lt, max, ne, select, sub, X, Y, add, type BufferRef } from '../../ir/program-builder.js';
+import { UNARY_FN_COST, lanesFor, unaryCycles } from '../../ir/program-cost.js';
+import type { Expr, MemType } from '../../ir/program.js';
+import type { Target } from '../../ir/target.js';
+import type { AllreduceAlgorithm } from './allreduce.js';
+import { emitGemv, gemvCost } from './gemv.js';
+import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
+import { scratchBuffer } from './kernel.js';
+import { postOffset, receiverFinish, senderFinish, streamCycles } from './timing.js';
+
+export interface DistGemvShape {
+  K: number;
+  N: number;
+  P: number;
+  type: 'f32' | 'f16';
+}
+
+/** Cycles of the diagonal copy and of the row multicast step (all cores padded to the slowest). */
+function broadcastCost(t: Target, s: DistGemvShape): { copy: number; step: number; D: number } {
+  const kt = s.K / s.P;
+  const copy = t.overhead.issue + unaryCycles(kt, UNARY_FN_COST.copy, lanesFor(t, [s.type], s.type), t.sram.readWordsPerCycle, t.sram.writeWordsPerCycle);
+  const D = streamCycles(t, s.type as MemType, kt);
+  return { copy, D, step: copy + Math.max(senderFinish(t, D), receiverFinish(t, D, s.P - 1)) };
+}
+
+/** The exact cycles of the kernel with an allreduce algorithm. */
+export function distGemvCycles(t: Target, s: DistGemvShape, algorithm: AllreduceAlgorithm): number {
+  const g = gemvCost(t, algorithm, { K: s.K, N: s.N, P: s.P, type: s.type, reduceAxis: 'y' });
+  return (s.P > 1 ? broadcastCost(t, s).step : 0) + g.cycles;
+}
+
+/** The row multicast from the diagonal (relative to the P×P region). */
+function broadcastRoutes(P: number, colour: number): KernelRoute[] {
+  const last = P - 1;
+  return [
+    { colour, input: 'ramp', outputs: ['east', 'west'], guard: and(eq(X, Y), gt(X, 0), lt(X, last)) },
+    { colour, input: 'ramp', outputs: ['east'], guard: and(eq(X, Y), eq(X, 0)) },
+    { colour, input: 'ramp', outputs: ['west'], guard: and(eq(X, Y), eq(X, last)) },
+    { colour, input: 'west', outputs: ['ramp', 'east'], guard: and(gt(X, Y), lt(X, last)) },
+    { colour, input: 'west', outputs: ['ramp'], guard: and(gt(X, Y), eq(X, last)) },
+    { colour, input: 'east', outputs: ['ramp', 'west'], guard: and(lt(X, Y), gt(X, 0)) },
+    { colour, input: 'east', outputs: ['ramp'], guard: and(lt(X, Y), eq(X, 0)) },
+  ];
+}
+
+export function emitDistGemv(env: KernelEnv, s: DistGemvShape, algorithm: AllreduceAlgorithm, bufs: { a: BufferRef; W: BufferRef; y: BufferRef }): EmittedKernel {
+  const t = env.target;
+  const rb = env.region;
+  rb.setLoc(env.loc);
+  const gemvShape = { K: s.K, N: s.N, P: s.P, type: s.type, reduceAxis: 'y' as const };
+  if (s.P === 1) return emitGemv(env, algorithm, gemvShape, { x: bufs.a, W: bufs.W, y: bufs.y });
+  const kt = s.K / s.P;
+  const [colour, ...rest] = env.colours.colours;
+  const xs = scratchBuffer(env, `${env.loc}.x`, s.type, kt);
+  const b = broadcastCost(t, s);
+  rb.copy(xs, bufs.a, kt, { guard: eq(X, Y) });
+  rb.delay(b.copy, { guard: ne(X, Y) });
+  rb.send(bufs.a, kt, colour, { guard: eq(X, Y) });
+  rb.recv(xs, kt, colour, { guard: ne(X, Y) });
+  rb.wait();
+  const { issue: I } = t.overhead;
+  const hops: Expr = select(gt(X, Y), sub(X, Y), sub(Y, X));
+  const arrival = add(2 * t.link.rampLatency, { op: 'mul', a: hops, b: t.link.hopLatency }, b.D);
+  const finish1: Expr = add(b.copy, postOffset(t), select(eq(X, Y), Math.max(I, b.D), max(I, arrival)));
+  rb.delay(sub(b.step, finish1));
+  const g = emitGemv({ ...env, colours: { colours: rest } }, algorithm, gemvShape, { x: xs, W: bufs.W, y: bufs.y });
+  return { routes: [...broadcastRoutes(s.P, colour), ...g.routes], scratch: [xs, ...g.scratch], cycles: b.step + g.cycles, finish: add(b.step, g.finish) };
+}
