@@ -208,6 +208,36 @@ describe('distributed mode', () => {
       expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
     });
 
+  it('Reshapes keeping the tiles are views of their input\'s buffer; a GEMM gets a copy when any view of its operand lives on', () => {
+    const text = `graph @views opset 18 {
+      input %x : f32[2,32,32]
+      input %w : f32[32,32]
+      const %s2 : i64[2] = dense<[64, 32]>
+      const %s3 : i64[3] = dense<[2, 32, 32]>
+      %r : f32[64,32] = Reshape(%x, %s2) @flat
+      %h : f32[64,32] = MatMul(%r, %w) @mm
+      %h3 : f32[2,32,32] = Reshape(%h, %s3) @unflat
+      %z : f32[2,32,32] = Relu(%x) @relu
+      %y : f32[2,32,32] = Add(%h3, %z) @add
+      output %y, %r
+    }`;
+    const feeds = new Map([['x', new Tensor('float32', [2, 32, 32], seededFloats(95, 2048))], ['w', new Tensor('float32', [32, 32], seededFloats(96, 1024, 0.2))]]);
+    const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed' });
+    // (Relu fuses into the Add, which reads %x after the GEMM: the GEMM shifts a copy of %r.)
+    expect(res.mesh.ops.map((o) => `${o.name}:${o.kernel}`)).toEqual(['flat:dist.view', 'mm/copy0:dist.copy', expect.stringMatching(/^mm:gemm\./), 'unflat:dist.view', 'add:dist.call']);
+    const sram = res.state.sram!;
+    const bufferOf = (v: string) => sram.tensors.find((t) => t.value === v)!.buffer;
+    expect(bufferOf('r')).toBe(bufferOf('x'));
+    expect(bufferOf('h3')).toBe(bufferOf('h'));
+    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
+    const ref = evaluateGraph(res.graph, feeds);
+    for (const o of out.outputs!) {
+      const cmp = compareTensors(new Tensor('float32', o.shape, o.data), ref.get(o.name)!, { rtol: 1e-3, atol: 1e-4 });
+      expect(cmp.ok, `${o.name}: ${JSON.stringify(cmp)}`).toBe(true);
+    }
+    expect(out.prediction.matched).toBe(true);
+  });
+
   it('f16 Softmax and reductions compute in f32 and round once, as the reference does', () => {
     const text = `graph @h opset 18 {
       input %x : f16[32,64]

@@ -11,7 +11,8 @@
  *   `dist.call` on the tiles, when
  *   each input is the same form and shape as the output, a vec broadcast along the rows of a block,
  *   a col of the same rows broadcast along its columns, or a one-element replicated value;
- * - Reshape / Squeeze / Unsqueeze / Flatten / Identity keeping the 2-D view → `dist.copy`;
+ * - Reshape / Squeeze / Unsqueeze / Flatten keeping the 2-D view → `dist.view` (no copy: the output
+ *   shares its input's tiles); Identity (a graph output's own copy) → `dist.copy`;
  * - ReduceSum / ReduceMean / ReduceMax over the last axis with keepdims (a col result), or over all
  *   the leading axes (a vec result) → `dist.reduce`;
  * - Softmax over the last axis → `dist.softmax`; LayerNormalization / RMSNormalization of f32 values
@@ -141,7 +142,9 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
   if (VIEW_OPS.has(op.op) && outs.length === 1) {
     const x = val(op.inputs[0]), y = val(out);
     const vx = matrixView(x.type.shape), vy = matrixView(y.type.shape);
-    if (form(op.inputs[0]) === outForm && vx.rows === vy.rows && vx.cols === vy.cols && x.mem === y.mem) return { kernel: 'dist.copy', params: {}, inputs: [op.inputs[0]] };
+    if (form(op.inputs[0]) === outForm && vx.rows === vy.rows && vx.cols === vy.cols && x.mem === y.mem) {
+      return { kernel: op.op === 'Identity' ? 'dist.copy' : 'dist.view', params: {}, inputs: [op.inputs[0]] };
+    }
     return { why: `it changes the 2-D view [${vx.rows},${vx.cols}] → [${vy.rows},${vy.cols}]; that redistribution has no kernel yet` };
   }
   const rank = val(op.inputs[0]).type.shape.length;
@@ -229,15 +232,19 @@ export function planOnSide(mesh: MeshGraph, target: Target, P: number, o: Distri
     }
     chosen.push({ op, kernel: c.kernel, params: c.params, inputs: c.inputs ?? op.inputs });
   }
-  // GEMM operands read again later (or graph outputs, or both operands one value) are copied first.
+  // GEMM operands read again later (or graph outputs, or both operands one value) are copied first —
+  // counting every view of the same storage (dist.view outputs share their input's tiles).
+  const root = new Map<string, string>();
+  for (const c of chosen) if (c.kernel === 'dist.view') root.set(c.op.outputs[0], root.get(c.inputs[0]) ?? c.inputs[0]);
+  const storage = (v: string) => root.get(v) ?? v;
   const lastRead = new Map<string, number>();
-  chosen.forEach((c, i) => c.inputs.forEach((v) => v && lastRead.set(v, i)));
-  const outputs = new Set(mesh.outputs);
+  chosen.forEach((c, i) => c.inputs.forEach((v) => v && lastRead.set(storage(v), i)));
+  const outputs = new Set(mesh.outputs.map(storage));
   let copies = 0;
   chosen.forEach((c, i) => {
     if (c.kernel.startsWith('gemm.')) {
       c.inputs = c.inputs.map((v, k) => {
-        const again = (lastRead.get(v) ?? i) > i || outputs.has(v) || (k === 1 && c.inputs[0] === v);
+        const again = (lastRead.get(storage(v)) ?? i) > i || outputs.has(storage(v)) || (k === 1 && storage(c.inputs[0]) === storage(v));
         if (!again) return v;
         const copy = `${v}#gemm${copies++}`;
         setValue(copy, mesh.values.get(v)!);

@@ -7,8 +7,10 @@
  *   dist.call      the op's reference semantics on each core's tiles (a `call` on every core): an
  *                  elementwise op over block / vec / col tiles whose broadcasting over the tiles is the
  *                  op's broadcasting over the tensors, or any op on replicated values. Cost callCost.
- *   dist.copy      a layout-preserving Reshape / Squeeze / Unsqueeze / Flatten / Identity: `unary copy`
- *                  of the tile.
+ *   dist.view      a layout-preserving Reshape / Squeeze / Unsqueeze / Flatten: no code, the output
+ *                  shares its input's tile buffer (viewRoots; allocate-sram-distributed.ts).
+ *   dist.copy      `unary copy` of the tile: a graph output's own copy (Identity), a GEMM operand
+ *                  that is read again.
  *   dist.reduce    ReduceSum / ReduceMean / ReduceMax over the last axis (keepdims): local reduce,
  *                  allreduce along x (allreduce-reduce.ts), mean's scale, a col result; over all the
  *                  leading axes: the same along y, a vec result.
@@ -39,7 +41,7 @@ import { callKernelCycles, emitCallKernel, type CallSpec } from './call.js';
 import { emitGemm, GEMM_KERNELS, type GemmKernel } from './gemm-program.js';
 import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
 
-export const DIST_KERNELS = ['dist.call', 'dist.copy', 'dist.reduce', 'dist.softmax', 'dist.layernorm', 'dist.rmsnorm', ...GEMM_KERNELS.map((k) => `gemm.${k}`),
+export const DIST_KERNELS = ['dist.call', 'dist.copy', 'dist.view', 'dist.reduce', 'dist.softmax', 'dist.layernorm', 'dist.rmsnorm', ...GEMM_KERNELS.map((k) => `gemm.${k}`),
   ...ALLREDUCE_ALGORITHMS.map((a) => `gemv.${a}`)] as const;
 
 export const isDistKernel = (k: string): boolean => (DIST_KERNELS as readonly string[]).includes(k);
@@ -56,6 +58,16 @@ const elems = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 function callTile(mesh: MeshGraph, v: string, P: number): number[] {
   const mv = mesh.values.get(v)!;
   return tileShape(mv.type.shape, formOfLayout(mv.layout, mv.type.shape), P);
+}
+
+/**
+ * The storage each value uses: a `dist.view` output (a Reshape keeping the tiles) shares its input's
+ * tile buffer, so values map to the root of their chain of views.
+ */
+export function viewRoots(mesh: MeshGraph): Map<string, string> {
+  const root = new Map<string, string>();
+  for (const op of mesh.ops) if (op.kernel === 'dist.view') root.set(op.outputs[0], root.get(op.inputs[0]) ?? op.inputs[0]);
+  return root;
 }
 
 /** Elements of a value's tile. */
@@ -82,6 +94,9 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
       emitCallKernel(rb, spec, undefined, env.loc);
       return { routes: [], scratch: [], cycles, finish: cycles };
     }
+    case 'dist.view':
+      // Shares its input's tiles (allocate-sram gives both one buffer): nothing to do.
+      return { routes: [], scratch: [], cycles: 0, finish: 0 };
     case 'dist.copy': {
       const n = tileElementsOf(mesh, op.outputs[0], P);
       rb.copy(buf(op.outputs[0]), buf(op.inputs[0]), n);

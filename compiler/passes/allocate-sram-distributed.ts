@@ -1,7 +1,8 @@
 /**
  * allocate-sram, for a distributed program: every core of the P×P region holds the same tiles, so
  * one memory map serves them all. Each value's tile is a buffer of its own (`v.<name>`, element 0 is
- * the tile, as kernels and tilings want), and each kernel's scratch is one reservation
+ * the tile, as kernels and tilings want) — shared with its views (dist.view outputs), live over the
+ * union of their lives — and each kernel's scratch is one reservation
  * (`scratch.<op>`) live only during its step. Graph inputs and constants live from the start to
  * their last reader's step, outputs from their producer's to the end, other values from their
  * producer's step to their last reader's. Buffers are placed
@@ -14,7 +15,7 @@ import { DiagnosticError } from '../../ir/diagnostics.js';
 import type { MeshGraph } from '../../ir/mesh.js';
 import { MEM_TYPE_BYTES } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
-import { dryRun, tileElementsOf } from '../kernels/distributed.js';
+import { dryRun, tileElementsOf, viewRoots } from '../kernels/distributed.js';
 import type { SramBuffer, SramPlan, SramTensor } from '../pipeline.js';
 import { opColours } from './route-distributed.js';
 
@@ -43,11 +44,24 @@ export function allocateDistributed(mesh: MeshGraph, target: Target, P: number):
   const whole = new Set([...mesh.inputs, ...mesh.outputs, ...mesh.constants.keys()]);
   const items: Item[] = [];
   const used = new Set<string>([...mesh.inputs, ...mesh.outputs, ...mesh.ops.flatMap((o) => [...o.inputs, ...o.outputs])]);
-  for (const [name, v] of mesh.values) {
+  // A value and its views share one buffer, live over the union of their lives.
+  const roots = viewRoots(mesh);
+  const groups = new Map<string, string[]>();
+  for (const name of mesh.values.keys()) {
     if (!used.has(name)) continue;
-    const n = tileElementsOf(mesh, name, P);
-    const kind: SramTensor['kind'] = mesh.constants.has(name) ? 'const' : whole.has(name) ? 'io' : 'temp';
-    items.push({ buffer: { name: `v.${name}`, type: v.mem, length: n, offset: 0 }, value: name, kind, live: live.get(name) ?? [0, 0], bytes: align4(n * MEM_TYPE_BYTES[v.mem]) });
+    const r = roots.get(name) ?? name;
+    (groups.get(r) ?? groups.set(r, []).get(r)!).push(name);
+  }
+  const members: { value: string; buffer: string }[] = [];
+  for (const [r, names] of groups) {
+    const v = mesh.values.get(r)!;
+    const n = tileElementsOf(mesh, r, P);
+    const kinds = names.map((x): SramTensor['kind'] => (mesh.constants.has(x) ? 'const' : whole.has(x) ? 'io' : 'temp'));
+    const kind = kinds.includes('const') ? 'const' : kinds.includes('io') ? 'io' : 'temp';
+    const lives = names.map((x) => live.get(x) ?? [0, 0]);
+    const span: [number, number] = [Math.min(...lives.map((l) => l[0])), Math.max(...lives.map((l) => l[1]))];
+    items.push({ buffer: { name: `v.${r}`, type: v.mem, length: n, offset: 0 }, value: r, kind, live: span, bytes: align4(n * MEM_TYPE_BYTES[v.mem]) });
+    for (const x of names) if (x !== r) members.push({ value: x, buffer: `v.${r}` });
   }
   mesh.ops.forEach((op, s) => {
     const bytes = dryRun(op, mesh, target, P, opColours(op.params)).scratchBytes;
@@ -71,9 +85,16 @@ export function allocateDistributed(mesh: MeshGraph, target: Target, P: number):
   const origin = { x: 0, y: 0 };
   const plan: SramPlan = {
     buffers: items.map((i) => i.buffer),
-    tensors: items.filter((i) => i.value !== undefined).map((i) => ({
-      value: i.value!, core: origin, mem: i.buffer.type, elements: i.buffer.length, kind: i.kind, buffer: i.buffer.name, offset: 0, live: i.live,
-    })),
+    tensors: [
+      ...items.filter((i) => i.value !== undefined).map((i) => ({
+        value: i.value!, core: origin, mem: i.buffer.type, elements: i.buffer.length, kind: i.kind, buffer: i.buffer.name, offset: 0, live: i.live,
+      })),
+      // The views, in their root's buffer.
+      ...members.map((m) => {
+        const it = items.find((i) => i.buffer.name === m.buffer)!;
+        return { value: m.value, core: origin, mem: it.buffer.type, elements: it.buffer.length, kind: it.kind, buffer: m.buffer, offset: 0, live: it.live };
+      }),
+    ],
     bytes: top,
   };
   const capacity = target.sram.bytesPerCore;

@@ -41,7 +41,9 @@ export function emitDistributed(inp: DistributedEmitInput): Program {
   const r = b.region('main', { x: 0, y: 0, width: P, height: P });
   const decl = new Map(sram.buffers.map((d) => [d.name, d]));
   const bufs = new Map<string, BufferRef>();
-  for (const d of sram.buffers) if (d.name.startsWith('v.')) bufs.set(d.name.slice(2), r.buffer(d.name, d.type, d.length, { offset: d.offset }));
+  const byName = new Map<string, BufferRef>();
+  for (const d of sram.buffers) if (d.name.startsWith('v.')) byName.set(d.name, r.buffer(d.name, d.type, d.length, { offset: d.offset }));
+  for (const t of sram.tensors) bufs.set(t.value, byName.get(t.buffer)!);
   const buf = (v: string) => {
     const x = bufs.get(v);
     if (!x) throw new Error(`internal: emit: value '${v}' has no tile buffer`);
@@ -83,7 +85,7 @@ export function emitDistributed(inp: DistributedEmitInput): Program {
   for (const t of sram.tensors) {
     if (t.live[0] === 0 && t.live[1] === marks.length - 1) continue;
     const m0 = marks[t.live[0]], m1 = marks[t.live[1]];
-    if (m0 && m1) buf(t.value).live(m0.first, m1.last);
+    if (m0 && m1 && t.buffer === `v.${t.value}`) buf(t.value).live(m0.first, m1.last); // a view's range is its root's
   }
   // Data in and out, tiled by form.
   const tiling = (v: string, output: boolean) => {
