@@ -41,6 +41,21 @@ describe('wafer compile', () => {
     expect(io.out()).toContain(`(${a.length} bytes)`);
   });
 
+  it('--layout, --no-fuse reach the compiler; a bad --layout, --gemm or --allreduce exits 1 naming the choices', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wafer-compile-'));
+    capture();
+    // The example's multi-head Reshapes have no distributed kernel yet: forcing the mode says so.
+    expect(() => compileCommand(join(EXAMPLE, 'model.onnx'), flags(join(dir, 'd.wafer'), { layout: 'distributed' }))).toThrow(/W3008.*'q4' \(Reshape\)/);
+    compileCommand(join(EXAMPLE, 'model.onnx'), flags(join(dir, 'f.wafer'), { fuse: false }));
+    expect(decodeProgram(readFileSync(join(dir, 'f.wafer'))).source).not.toContain('FusedElementwise');
+    compileCommand(join(EXAMPLE, 'model.onnx'), flags(join(dir, 'g.wafer'), { gemm: 'cannon', allreduce: 'chain' }));
+    for (const [flag, bad] of [['layout', 'tiled'], ['gemm', 'fast'], ['allreduce', 'tree']] as const) {
+      const e = capture();
+      expect(() => compileCommand(join(EXAMPLE, 'model.onnx'), flags(join(dir, 'x.wafer'), { [flag]: bad }))).toThrow(CliExit);
+      expect(e.err()).toMatch(new RegExp(`--${flag} expects .*; got '${bad}'`));
+    }
+  });
+
   it('dumps the IR after every pass into --dump-dir, graph and back end', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wafer-compile-'));
     capture();
