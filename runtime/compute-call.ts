@@ -8,9 +8,10 @@
  * Every input is read before any output is written, so outputs may overwrite inputs.
  */
 import { DiagnosticError } from '../ir/diagnostics.js';
-import { isFloat } from '../ir/dtype.js';
+import { isFloat, type DType } from '../ir/dtype.js';
 import { Tensor } from '../ir/tensor.js';
-import { roundTo } from './compute.js';
+import { ROUND_F16, roundTo } from './compute.js';
+import { roundF16, storeF16 } from './compute-f16.js';
 import { errorText, type CompiledCall } from './loader-call.js';
 
 /** Where the call runs, for diagnostics: "core (x,y), instruction #id (loc)". */
@@ -24,6 +25,21 @@ const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 
 /**
+ * An input tensor read from SRAM: Tensor.from (each value cast to the dtype), with the two common
+ * float dtypes done in bulk — float32 values of the image are float32 already (a copy), float16 ones
+ * go through roundF16, which is roundFloat16 bit for bit.
+ */
+function readTensor(dtype: DType, shape: readonly number[], mem: Float32Array, b: number, n: number): Tensor {
+  if (dtype === 'float32') return new Tensor(dtype, [...shape], mem.slice(b, b + n));
+  if (dtype === 'float16') {
+    const data = new Float32Array(n);
+    storeF16(mem, b, data, 0, n);
+    return new Tensor(dtype, [...shape], data);
+  }
+  return Tensor.from(dtype, shape, mem.subarray(b, b + n));
+}
+
+/**
  * Runs a call on one core. `mem` is the region's SRAM image; `base[i]` the absolute index of the
  * first element of the call's operand i (CompiledCall.operands order); `round[i]` its buffer's
  * rounding mode (compute.ts).
@@ -35,7 +51,7 @@ export function executeCall(cc: CompiledCall, mem: Float32Array, base: ArrayLike
   });
   const inputs: (Tensor | undefined)[] = cc.inputs.map(() => undefined);
   cc.operands.forEach((o, i) => {
-    if (!o.isOutput) inputs[o.index] = Tensor.from(o.dtype, o.shape, mem.subarray(base[i], base[i] + o.n));
+    if (!o.isOutput) inputs[o.index] = readTensor(o.dtype, o.shape, mem, base[i], o.n);
   });
   const info = { name: site.loc, opset: site.opset, numOutputs: cc.outputs.length };
   if (cc.inferAtRun) {
@@ -75,7 +91,8 @@ export function executeCall(cc: CompiledCall, mem: Float32Array, base: ArrayLike
     const b = base[i];
     if (isFloat(o.dtype)) {
       const mode = round[i];
-      for (let j = 0; j < o.n; j++) mem[b + j] = roundTo(mode, data[j]);
+      if (mode === ROUND_F16) for (let j = 0; j < o.n; j++) mem[b + j] = roundF16(data[j]);
+      else for (let j = 0; j < o.n; j++) mem[b + j] = roundTo(mode, data[j]);
       return;
     }
     for (let j = 0; j < o.n; j++) {
