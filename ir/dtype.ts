@@ -125,7 +125,18 @@ export function bfloat16BitsToNumber(h: number): number {
   return f32[0];
 }
 
+/** The value of every float16 bit pattern, built on first use (a table read beats the arithmetic). */
+let F16_VALUES: Float64Array | undefined;
+
 export function float16BitsToNumber(h: number): number {
+  if (!F16_VALUES) {
+    F16_VALUES = new Float64Array(65536);
+    for (let b = 0; b < 65536; b++) F16_VALUES[b] = decodeFloat16(b);
+  }
+  return F16_VALUES[h & 0xffff];
+}
+
+function decodeFloat16(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >>> 10) & 0x1f;
   const m = h & 0x3ff;
