@@ -18,6 +18,7 @@ import type { Program } from '../ir/program.js';
 import type { Target } from '../ir/target.js';
 import { printGraph } from '../ir/text.js';
 import { verifyGraph } from '../ir/verify.js';
+import { distributedSide } from './kernels/distributed.js';
 import { bindDims, importOnnx } from './frontend/onnx/index.js';
 import type { ImportHost } from './host.js';
 import { checkPassIds, runPasses, type PipelineOptions } from './pass-manager.js';
@@ -78,7 +79,8 @@ const TOO_BIG = new Set(['W3002', 'W3003', 'W3005']);
  */
 export function runBackend(graph: Graph, options: CompileOptions): BackendState {
   const layout = options.layout ?? 'auto';
-  if (layout !== 'auto') return runBackendAs(graph, options, layout);
+  if (layout === 'single') return runBackendAs(graph, options, layout);
+  if (layout === 'distributed') return runDistributed(graph, options);
   try {
     const single = runBackendAs(graph, options, 'single');
     // A model that single cores hold only in pieces (row tiles, batch pieces) may run faster
@@ -86,7 +88,7 @@ export function runBackend(graph: Graph, options: CompileOptions): BackendState 
     if (!single.mesh!.ops.some((op) => typeof op.params.pin === 'number')) return single;
     let dist: BackendState | undefined;
     try {
-      dist = runBackendAs(graph, options, 'distributed');
+      dist = runDistributed(graph, options);
     } catch (d) {
       if (!(d instanceof DiagnosticError)) throw d;
     }
@@ -96,7 +98,7 @@ export function runBackend(graph: Graph, options: CompileOptions): BackendState 
   } catch (e) {
     if (!(e instanceof DiagnosticError) || !e.diagnostics.some((d) => TOO_BIG.has(d.code))) throw e;
     try {
-      return runBackendAs(graph, options, 'distributed');
+      return runDistributed(graph, options);
     } catch (d) {
       if (!(d instanceof DiagnosticError)) throw d;
       throw new DiagnosticError([...e.diagnostics, ...d.diagnostics.map((x) => ({ ...x, message: `distributed mode: ${x.message}` }))]);
@@ -104,8 +106,52 @@ export function runBackend(graph: Graph, options: CompileOptions): BackendState 
   }
 }
 
-function runBackendAs(graph: Graph, options: CompileOptions, layout: 'single' | 'distributed'): BackendState {
-  let s: BackendState = { graph, target: options.target, options: { dtype: options.dtype, layout, gemm: options.gemm, allreduce: options.allreduce, fuse: options.fuse }, notes: [] };
+/** A distributed attempt that failed after choosing its region side (colours or SRAM on that side). */
+class SideFailure extends DiagnosticError {
+  constructor(diagnostics: DiagnosticError['diagnostics'], readonly side: number) {
+    super(diagnostics);
+  }
+}
+
+/** Smaller sides distributed mode tries when routers or SRAM of the chosen one run out. */
+const SIDE_RETRIES = 6;
+
+/**
+ * Distributed mode: the planner picks a side by the kernels alone; when routing (W3004) or the
+ * memory map (W3005) then fails on it, smaller sides are tried, and the first failure is reported
+ * when none works.
+ */
+function runDistributed(graph: Graph, options: CompileOptions): BackendState {
+  let first: SideFailure | undefined;
+  let maxSide: number | undefined;
+  for (let attempt = 0; attempt <= SIDE_RETRIES; attempt++) {
+    try {
+      const s = runBackendAs(graph, options, 'distributed', maxSide);
+      if (first) s.notes.push(`distributed mode: ${first.side}x${first.side} cores fail (${first.diagnostics[0].code}); ${s.placement!.region.width}x${s.placement!.region.width} used`);
+      return s;
+    } catch (e) {
+      if (!(e instanceof SideFailure) || e.side <= 2) throw first ?? e;
+      first ??= e;
+      maxSide = e.side - 1;
+    }
+  }
+  throw first!;
+}
+
+function runBackendAs(graph: Graph, options: CompileOptions, layout: 'single' | 'distributed', maxSide?: number): BackendState {
+  try {
+    return runPassesOf(graph, options, layout, maxSide);
+  } catch (e) {
+    const side = (e as { side?: number }).side;
+    if (e instanceof DiagnosticError && side !== undefined && e.diagnostics.some((d) => d.code === 'W3004' || d.code === 'W3005')) throw new SideFailure(e.diagnostics, side);
+    throw e;
+  }
+}
+
+function runPassesOf(graph: Graph, options: CompileOptions, layout: 'single' | 'distributed', maxSide?: number): BackendState {
+  let s: BackendState = {
+    graph, target: options.target, options: { dtype: options.dtype, layout, gemm: options.gemm, allreduce: options.allreduce, fuse: options.fuse, maxSide }, notes: [],
+  };
   const verify = options.verify ?? true;
   const offset = GRAPH_PASSES.length;
   BACKEND_PASSES.forEach((pass, k) => {
@@ -114,7 +160,14 @@ function runBackendAs(graph: Graph, options: CompileOptions, layout: 'single' | 
       options.onIr?.(pass.id, 'before', index, printBackendState(s, ''));
     }
     const t0 = performance.now();
-    s = pass.run(s);
+    try {
+      s = pass.run(s);
+    } catch (e) {
+      // Which distributed side failed, for runDistributed's retry.
+      const side = s.mesh ? distributedSide(s.mesh) : undefined;
+      if (e instanceof DiagnosticError && side !== undefined) Object.assign(e, { side });
+      throw e;
+    }
     options.onTime?.(pass.id, performance.now() - t0);
     if (wants(options.printAfter, pass.id)) options.onIr?.(pass.id, 'after', index, printBackendState(s, pass.id));
     // place moves readers and values to their cores; insert-redistribution restores "a call's values

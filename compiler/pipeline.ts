@@ -59,6 +59,8 @@ export interface BackendOptions {
   allreduce?: AllreduceChoice;
   /** Run the `fuse` pass (default true). */
   fuse?: boolean;
+  /** Distributed mode: the largest region side to consider (set by compile's retries). */
+  maxSide?: number;
 }
 
 /** A core of the mesh, absolute coordinates. */

@@ -285,6 +285,76 @@ describe('distributed mode', () => {
     expect(out.prediction.matched).toBe(true);
   });
 
+  it.each([
+    ['a Softmax before opset 13 with the default axis (1, flattened)', `graph @g opset 11 {
+      input %x : f32[2,4,8]
+      %y : f32[2,4,8] = Softmax(%x) @sm
+      output %y
+    }`, { x: [2, 4, 8] }],
+    ['a MatMul of replicated values beside a distributed op', `graph @g opset 18 {
+      input %x : f32[8,8]
+      input %a : f32[3,5]
+      input %b : f32[5,3]
+      %y : f32[8,8] = Relu(%x) @r
+      %z : f32[3,3] = MatMul(%a, %b) @mm
+      output %y, %z
+    }`, { x: [8, 8], a: [3, 5], b: [5, 3] }],
+    ['an integer reduction (no allreduce of i32)', `graph @g opset 18 {
+      input %x : f32[8,8]
+      const %ax : i64[1] = dense<[1]>
+      %i : i32[8,8] = Cast(%x) {to = 6 : int} @c
+      %s : i32[8,1] = ReduceSum(%i, %ax) {keepdims = 1 : int} @rs
+      output %s
+    }`, { x: [8, 8] }],
+    ['an empty constant', `graph @g opset 18 {
+      input %x : f32[8,8]
+      input %e : f32[0,8]
+      %y : f32[8,8] = Relu(%x) @r
+      %f : f32[0,8] = Relu(%e) @r2
+      output %y, %f
+    }`, { x: [8, 8], e: [0, 8] }],
+  ] as const)('%s compiles and matches', (_, text, shapes) => {
+    const feeds = new Map(Object.entries(shapes).map(([k, sh], i) => [k, new Tensor('float32', [...sh], seededFloats(i + 1, sh.reduce((x: number, y: number) => x * y, 1)))]));
+    const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed' });
+    expect(res.mesh.ops.some((o) => o.kernel === 'dist.softmax' || o.kernel === 'dist.reduce')).toBe(false);
+    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].filter(([, v]) => v.data.length > 0).map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
+    const ref = evaluateGraph(res.graph, feeds);
+    for (const o of out.outputs!) {
+      const want = ref.get(o.name)!;
+      const got = want.dtype === 'int32' ? Tensor.from('int32', o.shape, Array.from(o.data)) : new Tensor('float32', o.shape, o.data);
+      expect(compareTensors(got, want, { rtol: 1e-3, atol: 1e-4 }).ok, o.name).toBe(true);
+    }
+    expect(out.prediction.matched).toBe(true);
+  });
+
+  it('falls back to a smaller side when the routers of the chosen one run out of colours', () => {
+    const text = `graph @g opset 18 {
+      input %x : f32[16,16]
+      input %w : f32[16,16]
+      input %u : f32[16,16]
+      input %v : f32[1,16]
+      input %s : f32[16]
+      const %ax0 : i64[1] = dense<[0]>
+      const %ax1 : i64[1] = dense<[1]>
+      %a : f32[16,16] = MatMul(%x, %w) @mm1
+      %t : f32[16,16] = Transpose(%u) {perm = [1, 0] : ints} @tr
+      %b : f32[16,16] = MatMul(%a, %t) @mm2
+      %c : f32[16,16] = Softmax(%b) {axis = -1 : int} @sm
+      %d : f32[1,16] = ReduceSum(%c, %ax0) {keepdims = 1 : int} @r0
+      %e : f32[16,1] = ReduceMax(%c, %ax1) {keepdims = 1 : int} @r1
+      %f : f32[1,16] = MatMul(%v, %w) @gv
+      %n : f32[1,16] = LayerNormalization(%f, %s) {axis = -1 : int} @ln
+      %h : f32[16,16] = Add(%c, %e) @ad
+      %k : f32[16,16] = MatMul(%h, %u) @mm3
+      output %d, %n, %k
+    }`;
+    const res = compile(parseGraph(text), { target: target('mesh:8x8'), layout: 'distributed', gemm: 'meshgemm', allreduce: 'ktree' });
+    expect(res.state.placement!.region.width).toBe(4);
+    expect(res.notes.join('\n')).toMatch(/8x8 cores fail \(W3004\); 4x4 used/);
+    const run = emulate(res.program, { mode: 'timing' });
+    expect(run.prediction.matched).toBe(true);
+  });
+
   it('compiles to identical bytes twice', () => {
     const opts = { target: target('mesh:4x4'), layout: 'distributed' as const };
     const a = encodeProgram(compile(parseGraph(MLP), opts).program);

@@ -44,6 +44,8 @@ export type AllreduceChoice = AllreduceAlgorithm | 'auto';
 export interface DistributeOptions {
   gemm?: GemmChoice;
   allreduce?: AllreduceChoice;
+  /** The largest side to consider. */
+  maxSide?: number;
 }
 
 /** Ops computed elementwise (with ONNX broadcasting), hence tile by tile. */
@@ -86,6 +88,7 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
   const ins = op.inputs.filter(Boolean);
   const outs = op.outputs.filter(Boolean);
   const all = [...ins, ...outs];
+  if (all.every((v) => form(v) === 'rep')) return { kernel: 'dist.call', params: {} };
   if (op.domain === '' && op.op === 'MatMul' && ins.length === 2) {
     const [a, b] = op.inputs.map(val);
     const c = val(op.outputs[0]);
@@ -121,7 +124,6 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
     }
     return { kernel: `gemm.${best!.k}`, params: { ...gemmParams(best!.k, M, K, N, P, a.mem, target), choice: o.gemm ?? 'auto' } };
   }
-  if (all.every((v) => form(v) === 'rep')) return { kernel: 'dist.call', params: {} };
   const fused = op.domain === FUSED_DOMAIN && op.op === FUSED_OP;
   if (op.domain !== '' && !fused) return { why: 'no distributed kernel for this domain' };
   const out = op.outputs[0];
@@ -152,7 +154,7 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
   const isLast = (a: number) => a === -1 || a === rank - 1;
   if (REDUCE_FN[op.op]) {
     const axes = reduceAxes(mesh, op)?.map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
-    const sameMem = val(op.inputs[0]).mem === val(out).mem;
+    const sameMem = val(op.inputs[0]).mem === val(out).mem && val(op.inputs[0]).mem !== 'i32';
     const same = sameMem && form(op.inputs[0]) === 'block';
     // Over the last axis (keepdims): one value per row, a col value (of a vec: one value, replicated);
     // over every leading axis: one value per column, a vec value.
@@ -163,7 +165,7 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
     if (same && axes && axes.length === rank - 1 && axes.every((a, i) => a === i) && outForm === 'vec') {
       return { kernel: 'dist.reduce', params: { fn: REDUCE_FN[op.op], axis: 'rows', allreduce: o.allreduce ?? 'auto' }, inputs: [op.inputs[0]] };
     }
-    return { why: 'only a reduction of a block value over its last axis (keepdims) or over all its leading axes has a distributed kernel' };
+    return { why: 'only a reduction of a float block value over its last axis (keepdims) or over all its leading axes has a distributed kernel' };
   }
   if (op.op === 'LayerNormalization' || op.op === 'RMSNormalization') {
     const axis = intAttr(op, 'axis', -1);
@@ -180,7 +182,9 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
     return { kernel: op.op === 'LayerNormalization' ? 'dist.layernorm' : 'dist.rmsnorm', params: { allreduce: o.allreduce ?? 'auto' } };
   }
   if (op.op === 'Softmax') {
-    const axis = intAttr(op, 'axis', -1);
+    // Before opset 13 the axis defaults to 1 and the input is flattened from it: the last axis only
+    // when it is the last axis.
+    const axis = intAttr(op, 'axis', mesh.opset >= 13 ? -1 : 1);
     if (!rowwise(op.inputs[0]) || !isLast(axis) || val(op.inputs[0]).mem !== val(out).mem) return { why: 'only a Softmax of a block or vec value over its last axis has a distributed kernel' };
     return { kernel: 'dist.softmax', params: { allreduce: o.allreduce ?? 'auto' } };
   }
@@ -208,7 +212,9 @@ export function planOnSide(mesh: MeshGraph, target: Target, P: number, o: Distri
     if (op.op !== 'Transpose' || op.domain !== '' || !t || mesh.outputs.includes(t) || readers.get(t) !== 1) continue;
     if (mesh.values.get(t)!.type.shape.length !== 2 || (perm && !(perm.kind === 'ints' && perm.value[0] === 1 && perm.value[1] === 0))) continue;
     const reader = mesh.ops.find((r) => r.inputs.includes(t))!;
-    if (reader.op === 'MatMul' && reader.domain === '' && reader.inputs[1] === t && reader.inputs[0] !== t) transposes.set(t, op);
+    // Only a block A times a block W folds (the transposed GEMM); otherwise the Transpose stays.
+    if (reader.op === 'MatMul' && reader.domain === '' && reader.inputs[1] === t && reader.inputs[0] !== t &&
+      form(reader.inputs[0]) === 'block' && form(op.inputs[0]) === 'block') transposes.set(t, op);
   }
   // A value that does not split over P is replicated on every core: only small ones may be.
   const capacity = target.sram.bytesPerCore;
@@ -273,7 +279,7 @@ function replicatedBytes(plan: MeshGraph): number {
  */
 export function planDistributed(mesh0: MeshGraph, target: Target, o: DistributeOptions = {}): MeshGraph {
   const mesh = expandGemm(mesh0);
-  const max = Math.min(target.width, target.height);
+  const max = Math.min(target.width, target.height, o.maxSide ?? Infinity);
   let first: Diagnostic[] | undefined;
   let best: { plan: MeshGraph; rep: number } | undefined;
   for (let P = max; P >= 2; P--) {

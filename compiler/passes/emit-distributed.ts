@@ -95,7 +95,7 @@ export function emitDistributed(inp: DistributedEmitInput): Program {
     return { buffer: buf(v), tile: tileOf(mv.type.shape, form, P), at: tileCoords(form), ...(guard !== undefined ? { guard } : {}) };
   };
   for (const [name, t] of [...mesh.constants].sort((a, c) => (a[0] < c[0] ? -1 : a[0] > c[0] ? 1 : 0))) {
-    if (!bufs.has(name)) continue;
+    if (!bufs.has(name) || t.data.length === 0) continue; // an empty constant has nothing to load
     const mv = mesh.values.get(name)!;
     const { rows, cols } = matrixView(mv.type.shape);
     b.constant(`const.${name}`, mv.mem, [rows, cols], tiling(name, false), constData(t, mv.mem));

@@ -164,7 +164,7 @@ export const selectKernelsPass: BackendPass = {
   run(state: BackendState): BackendState {
     const { mesh, outputNames } = selectKernels(state.graph, state);
     if (state.options.layout === 'distributed') {
-      return { ...state, mesh: planDistributed(mesh, state.target, { gemm: state.options.gemm, allreduce: state.options.allreduce }), outputNames };
+      return { ...state, mesh: planDistributed(mesh, state.target, { gemm: state.options.gemm, allreduce: state.options.allreduce, maxSide: state.options.maxSide }), outputNames };
     }
     return { ...state, mesh: batchSplit(tileOversized(mesh, state.target), state.target), outputNames };
   },
