@@ -106,20 +106,19 @@ export function runBackend(graph: Graph, options: CompileOptions): BackendState 
   }
 }
 
-/** A distributed attempt that failed after choosing its region side (colours or SRAM on that side). */
+/** A distributed attempt that failed after choosing its region side (its routers' colours ran out). */
 class SideFailure extends DiagnosticError {
   constructor(diagnostics: DiagnosticError['diagnostics'], readonly side: number) {
     super(diagnostics);
   }
 }
 
-/** Smaller sides distributed mode tries when routers or SRAM of the chosen one run out. */
+/** Smaller sides distributed mode tries when the routers of the chosen one run out of colours. */
 const SIDE_RETRIES = 6;
 
 /**
- * Distributed mode: the planner picks a side by the kernels alone; when routing (W3004) or the
- * memory map (W3005) then fails on it, smaller sides are tried, and the first failure is reported
- * when none works.
+ * Distributed mode: the planner picks a side by the kernels alone; when routing then runs out of
+ * colours on it (W3004), smaller sides are tried, and the first failure is reported when none works.
  */
 function runDistributed(graph: Graph, options: CompileOptions): BackendState {
   let first: SideFailure | undefined;
@@ -143,7 +142,8 @@ function runBackendAs(graph: Graph, options: CompileOptions, layout: 'single' | 
     return runPassesOf(graph, options, layout, maxSide);
   } catch (e) {
     const side = (e as { side?: number }).side;
-    if (e instanceof DiagnosticError && side !== undefined && e.diagnostics.some((d) => d.code === 'W3004' || d.code === 'W3005')) throw new SideFailure(e.diagnostics, side);
+    // (A memory map that overflows would only grow on a smaller side: W3005 is final.)
+    if (e instanceof DiagnosticError && side !== undefined && e.diagnostics.some((d) => d.code === 'W3004')) throw new SideFailure(e.diagnostics, side);
     throw e;
   }
 }

@@ -158,6 +158,8 @@ export interface BackendState {
   outputNames?: Map<string, string>;
   placement?: Placement;
   routes?: TransferRoute[];
+  /** A distributed program's route rules (route-distributed.ts: the kernels' rules, compacted). */
+  routeRules?: RouteRule[];
   sram?: SramPlan;
   schedule?: Schedule;
   program?: Program;

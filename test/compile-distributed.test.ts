@@ -348,8 +348,11 @@ describe('distributed mode', () => {
       %k : f32[16,16] = MatMul(%h, %u) @mm3
       output %d, %n, %k
     }`;
-    const res = compile(parseGraph(text), { target: target('mesh:8x8'), layout: 'distributed', gemm: 'meshgemm', allreduce: 'ktree' });
+    // 14 colours per router: the 8x8 plan needs more, the 4x4 one fits (18 would hold 8x8, the
+    // kernels sharing the routers they configure alike).
+    const res = compile(parseGraph(text), { target: target('mesh:8x8', (t) => { t.router.colours = 14; }), layout: 'distributed', gemm: 'meshgemm', allreduce: 'ktree' });
     expect(res.state.placement!.region.width).toBe(4);
+    expect(compile(parseGraph(text), { target: target('mesh:8x8'), layout: 'distributed', gemm: 'meshgemm', allreduce: 'ktree' }).state.placement!.region.width).toBe(8);
     expect(res.notes.join('\n')).toMatch(/8x8 cores fail \(W3004\); 4x4 used/);
     const run = emulate(res.program, { mode: 'timing' });
     expect(run.prediction.matched).toBe(true);

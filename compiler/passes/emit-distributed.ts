@@ -15,7 +15,7 @@
  */
 import type { MeshGraph } from '../../ir/mesh.js';
 import { ProgramBuilder, sub, type BufferRef, type InstrRef } from '../../ir/program-builder.js';
-import { MEM_TYPE_BYTES, type Expr, type MemType, type Program } from '../../ir/program.js';
+import { MEM_TYPE_BYTES, type Expr, type MemType, type Program, type RouteRule } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { formOfLayout, matrixView, outputGuard, tileCoords, tileOf } from '../kernels/blocks.js';
@@ -33,6 +33,8 @@ export interface DistributedEmitInput {
   sram: SramPlan;
   schedule: Schedule;
   outputNames: ReadonlyMap<string, string>;
+  /** The route rules (route-distributed.ts). */
+  rules: readonly RouteRule[];
 }
 
 export function emitDistributed(inp: DistributedEmitInput): Program {
@@ -50,7 +52,7 @@ export function emitDistributed(inp: DistributedEmitInput): Program {
     return x;
   };
   const marks: { first: InstrRef; last: InstrRef }[] = [];
-  const seen = new Set<string>();
+  for (const rule of inp.rules) b.route({ colour: rule.colour, rect: rule.rect, input: rule.input, outputs: rule.outputs });
   schedule.steps.forEach((step, s) => {
     const op = mesh.ops[s];
     const first = r.delay(0, { loc: op.name });
@@ -67,13 +69,8 @@ export function emitDistributed(inp: DistributedEmitInput): Program {
         return x;
       },
     };
+    // (The kernel's routes are in the route pass's compacted rules.)
     const e = emitDist(op, mesh, env, buf);
-    for (const rule of e.routes) {
-      const key = JSON.stringify(rule);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      r.route({ colour: rule.colour, input: rule.input, outputs: rule.outputs, guard: rule.guard });
-    }
     const pad: Expr = typeof e.finish === 'number' ? step.cost - e.finish : sub(step.cost, e.finish);
     const last = r.delay(pad, { loc: op.name });
     b.predict(last, typeof e.finish === 'number' ? step.start + e.finish : { op: 'add', a: step.start, b: e.finish });

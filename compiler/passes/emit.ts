@@ -227,6 +227,7 @@ export const emitPass: BackendPass = {
     const P = distributedSide(state.mesh!);
     const program: Program = P !== undefined ? emitDistributed({
       mesh: state.mesh!, target: state.target, P, sram: state.sram!, schedule: state.schedule!, outputNames: state.outputNames ?? new Map(),
+      rules: state.routeRules ?? [],
     }) : emitProgram({
       mesh: state.mesh!, target: state.target, placement: state.placement!, routes: state.routes ?? [], sram: state.sram!,
       schedule: state.schedule!, outputNames: state.outputNames ?? new Map(),

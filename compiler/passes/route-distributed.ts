@@ -3,16 +3,18 @@
  * the target's colours in order tells which it takes); kernels whose rules are identical share
  * their colours (every GEMM of one algorithm, every allreduce along x of one plan), and each other
  * rule set takes, for each of its colours in turn, the lowest colour where that colour's rules
- * touch no (router, colour, entering port) configured so far — the loader wants at most one rule
- * there (W5008) — a graph colouring over the routers' static configuration.
+ * configure no (router, colour, entering port) differently from what is configured so far — a graph
+ * colouring over the routers' static configuration.
  * Kernels run one after another with nothing in flight between them, so colours only have to keep
- * the static router configuration unambiguous. When no block is left, W3004 names the kernels
- * holding the colours. The chosen colours go into the op's params
+ * the static router configuration unambiguous: two kernels may share a router's (colour, entering
+ * port) when they configure it alike, and the program's rules are the compacted union of the
+ * per-router configuration (compactRules), so they never overlap. When no colour is left, W3004
+ * names the kernels holding the colours. The chosen colours go into the op's params
  * (`colours = "c0,c1,..."`), which emit hands back to the generator.
  */
 import { DiagnosticError, diag } from '../../ir/diagnostics.js';
 import type { MeshGraph } from '../../ir/mesh.js';
-import { evalExpr } from '../../ir/program.js';
+import { evalExpr, type Port, type RouteRule } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import type { KernelRoute } from '../kernels/kernel.js';
 import { coloursUsed, dryRun } from '../kernels/distributed.js';
@@ -23,22 +25,33 @@ export function opColours(params: Record<string, number | string>): number[] {
   return typeof c === 'string' && c !== '' ? c.split(',').map(Number) : [];
 }
 
-/** Per-router configuration so far: `x,y,colour,input` entries taken. */
-type RouterTable = Set<string>;
+/** Per-router configuration so far: colour → (`x,y,input` → leaving ports, `east+ramp`). */
+type RouterTable = Map<number, Map<string, string>>;
 
-/** The per-router entries of kernel routes (relative to the P×P region at the origin), colours shifted by `base`. */
-function entries(routes: readonly KernelRoute[], P: number, base: number): [string, string][] {
+/** The per-router cells of kernel routes (relative to the P×P region at the origin): `x,y,input` → leaving ports. */
+function cells(routes: readonly KernelRoute[], P: number): [string, string][] {
   const out: [string, string][] = [];
+  const env = { x: 0, y: 0, w: P, h: P, i0: 0, i1: 0, i2: 0, i3: 0 };
   for (const r of routes) {
     const outputs = [...r.outputs].join('+');
     for (let y = 0; y < P; y++) {
       for (let x = 0; x < P; x++) {
-        if (r.guard !== undefined && evalExpr(r.guard, { x, y, w: P, h: P, i0: 0, i1: 0, i2: 0, i3: 0 }) === 0) continue;
-        out.push([`${x},${y},${r.colour + base},${r.input}`, outputs]);
+        if (r.guard !== undefined) {
+          env.x = x;
+          env.y = y;
+          if (evalExpr(r.guard, env) === 0) continue;
+        }
+        out.push([`${x},${y},${r.input}`, outputs]);
       }
     }
   }
   return out;
+}
+
+/** Whether cells fit on a colour: every router there unconfigured or configured alike. */
+function fits(table: RouterTable, colour: number, cs: readonly [string, string][]): boolean {
+  const t = table.get(colour);
+  return !t || cs.every(([k, o]) => (t.get(k) ?? o) === o);
 }
 
 /**
@@ -46,10 +59,10 @@ function entries(routes: readonly KernelRoute[], P: number, base: number): [stri
  * on which none of its rules meets a rule already configured (same router, colour and entering
  * port: W5008 at load); kernels with identical rule sets share one set of colours.
  */
-export function routeDistributed(mesh: MeshGraph, target: Target, P: number): MeshGraph {
+export function routeDistributed(mesh: MeshGraph, target: Target, P: number): { mesh: MeshGraph; rules: RouteRule[] } {
   const C = target.router.colours;
   const all = Array.from({ length: C }, (_, i) => i);
-  const table: RouterTable = new Set();
+  const table: RouterTable = new Map();
   const bySignature = new Map<string, number[]>();
   const holders = new Map<number, string[]>();
   const ops = mesh.ops.map((op) => {
@@ -71,14 +84,15 @@ export function routeDistributed(mesh: MeshGraph, target: Target, P: number): Me
       // Each of the kernel's colours in turn takes the lowest colour where its rules conflict with none.
       const chosen: number[] = [];
       for (let i = 0; i < need; i++) {
-        const rules = probe.routes.filter((r) => r.colour === i);
-        const free = all.find((c) => !chosen.includes(c) && entries(rules, P, c - i).every(([k]) => !table.has(k)));
+        const cs = cells(probe.routes.filter((r) => r.colour === i), P);
+        const free = all.find((c) => !chosen.includes(c) && fits(table, c, cs));
         if (free === undefined) {
           const list = [...holders].map(([c, names]) => `colour ${c}: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` (+${names.length - 3})` : ''}`);
           throw diag('W3004', `kernel ${op.kernel} of op '${op.name}' needs ${need} colours per router; only ${i} of the ${C} colours of ${target.name} are free of conflicting rules for it`,
             `op '${op.name}'; ${list.join('; ')}`, 'use a target with more colours per router (router.colours), or force kernels that need fewer (--gemm, --allreduce)');
         }
-        for (const [k] of entries(rules, P, free - i)) table.add(k);
+        const t = table.get(free) ?? table.set(free, new Map()).get(free)!;
+        for (const [k, o] of cs) t.set(k, o);
         chosen.push(free);
       }
       colours = chosen;
@@ -87,5 +101,57 @@ export function routeDistributed(mesh: MeshGraph, target: Target, P: number): Me
     for (const c of colours) (holders.get(c) ?? holders.set(c, []).get(c)!).push(op.name);
     return { ...op, params: { ...op.params, colours: colours.join(',') } };
   });
-  return { ...mesh, ops };
+  return { mesh: { ...mesh, ops }, rules: compactRules(table) };
+}
+
+/**
+ * The program's route rules for a router table: per (colour, entering port, leaving ports), each
+ * row's runs of routers, runs repeated on consecutive rows merged into rectangles. Rules never
+ * overlap on a (router, colour, port), and identical configurations of several kernels are one.
+ */
+export function compactRules(table: RouterTable): RouteRule[] {
+  const groups = new Map<string, Map<number, number[]>>();
+  for (const [c, cellsOf] of table) for (const [key, outputs] of cellsOf) {
+    const [x, y, input] = key.split(',');
+    const colour = String(c);
+    const g = `${colour.padStart(4, '0')},${input},${outputs}`;
+    const rows = groups.get(g) ?? groups.set(g, new Map()).get(g)!;
+    (rows.get(Number(y)) ?? rows.set(Number(y), []).get(Number(y))!).push(Number(x));
+  }
+  const rules: RouteRule[] = [];
+  for (const g of [...groups.keys()].sort()) {
+    const [colour, input, outputs] = g.split(',');
+    const rows = groups.get(g)!;
+    // Open rectangles by run (x0..x1): extended while the next row repeats the run.
+    let open = new Map<string, { x: number; y: number; width: number; height: number }>();
+    const done: { x: number; y: number; width: number; height: number }[] = [];
+    const ys = [...rows.keys()].sort((a, b) => a - b);
+    let prevY = -2;
+    for (const y of ys) {
+      const xs = rows.get(y)!.sort((a, b) => a - b);
+      const runs: [number, number][] = [];
+      for (const x of xs) {
+        const last = runs[runs.length - 1];
+        if (last && last[1] === x - 1) last[1] = x;
+        else runs.push([x, x]);
+      }
+      const next = new Map<string, { x: number; y: number; width: number; height: number }>();
+      for (const [a, b] of runs) {
+        const k = `${a},${b}`;
+        const r = y === prevY + 1 ? open.get(k) : undefined;
+        if (r) {
+          r.height++;
+          open.delete(k);
+          next.set(k, r);
+        } else next.set(k, { x: a, y, width: b - a + 1, height: 1 });
+      }
+      done.push(...open.values());
+      open = next;
+      prevY = y;
+    }
+    done.push(...open.values());
+    done.sort((a, b) => a.y - b.y || a.x - b.x);
+    for (const rect of done) rules.push({ colour: Number(colour), rect, input: input as Port, outputs: outputs.split('+') as Port[] });
+  }
+  return rules;
 }

@@ -181,7 +181,10 @@ export const routePass: BackendPass = {
   summary: 'give every transfer an XY route and a colour within the routers\' colour budget',
   run(state: BackendState): BackendState {
     const P = distributedSide(state.mesh!);
-    if (P !== undefined) return { ...state, mesh: routeDistributed(state.mesh!, state.target, P), routes: [] };
+    if (P !== undefined) {
+      const { mesh, rules } = routeDistributed(state.mesh!, state.target, P);
+      return { ...state, mesh, routes: [], routeRules: rules };
+    }
     const { mesh, routes } = route(state.mesh!, state.target);
     return { ...state, mesh, routes };
   },
