@@ -238,6 +238,25 @@ describe('distributed mode', () => {
     expect(out.prediction.matched).toBe(true);
   });
 
+  it.each(['meshgemm', 'cannon', 'summa'] as const)('an f16 %s GEMM accumulates in f32 and rounds once (fp16 FMA with fp32 accumulation)', (gemm) => {
+    const text = `graph @h opset 18 {
+      input %a : f16[16,256]
+      input %b : f16[256,16]
+      %c : f16[16,16] = MatMul(%a, %b) @mm
+      output %c
+    }`;
+    const feeds = new Map([['a', Tensor.from('float16', [16, 256], Array.from(seededFloats(97, 4096, 2)))], ['b', Tensor.from('float16', [256, 16], Array.from(seededFloats(98, 4096, 2)))]]);
+    const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed', gemm });
+    expect(res.mesh.ops.map((o) => o.kernel)).toEqual([`gemm.${gemm}`]);
+    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
+    const want = evaluateGraph(res.graph, feeds).get('c')!;
+    // The exact product rounded once: at most one f16 unit apart (f32 partial sums).
+    const cmp = compareTensors(Tensor.from('float16', [16, 16], Array.from(out.outputs![0].data)), want, { rtol: 2 ** -10, atol: 2 ** -14 });
+    expect(cmp.ok, JSON.stringify(cmp)).toBe(true);
+    expect(out.prediction.matched).toBe(true);
+    expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
+  });
+
   it('f16 Softmax and reductions compute in f32 and round once, as the reference does', () => {
     const text = `graph @h opset 18 {
       input %x : f16[32,64]

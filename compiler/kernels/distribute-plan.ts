@@ -119,7 +119,7 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
     const kernels: GemmKernel[] = !o.gemm || o.gemm === 'auto' ? ['meshgemm', 'cannon', 'summa'] : [o.gemm];
     let best: { k: GemmKernel; cycles: number } | undefined;
     for (const k of kernels) {
-      const cycles = gemmCost(k, { M, K, N, P, type: a.mem }, target).cycles;
+      const cycles = gemmCost(k, { M, K, N, P, type: a.mem, ...(a.mem === 'f16' ? { acc: 'f32' as const } : {}) }, target).cycles;
       if (!best || cycles < best.cycles) best = { k, cycles };
     }
     return { kernel: `gemm.${best!.k}`, params: { ...gemmParams(best!.k, M, K, N, P, a.mem, target), choice: o.gemm ?? 'auto' } };
@@ -192,7 +192,8 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
 }
 
 function gemmParams(k: GemmKernel, M: number, K: number, N: number, P: number, type: string, target: Target): Record<string, number | string> {
-  const cost = gemmCost(k, { M, K, N, P, type: type as 'f32' | 'f16' }, target);
+  const acc = type === 'f16' && k !== 'transposed' ? { acc: 'f32' as const } : {};
+  const cost = gemmCost(k, { M, K, N, P, type: type as 'f32' | 'f16', ...acc }, target);
   return { M, K, N, cycles: cost.cycles };
 }
 

@@ -28,7 +28,7 @@
  * schedule use is what emit writes.
  */
 import type { MeshGraph, MeshOp } from '../../ir/mesh.js';
-import { ProgramBuilder, type BufferRef } from '../../ir/program-builder.js';
+import { ProgramBuilder, sub, type BufferRef } from '../../ir/program-builder.js';
 import { UNARY_FN_COST, lanesFor, unaryCycles } from '../../ir/program-cost.js';
 import { MEM_TYPE_BYTES, type Expr, type MemType } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
@@ -40,6 +40,7 @@ import { formOfLayout, tileShape } from './blocks.js';
 import { callKernelCycles, emitCallKernel, type CallSpec } from './call.js';
 import { emitGemm, GEMM_KERNELS, type GemmKernel } from './gemm-program.js';
 import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
+import { scratchBuffer } from './kernel.js';
 
 export const DIST_KERNELS = ['dist.call', 'dist.copy', 'dist.view', 'dist.reduce', 'dist.softmax', 'dist.layernorm', 'dist.rmsnorm', ...GEMM_KERNELS.map((k) => `gemm.${k}`),
   ...ALLREDUCE_ALGORITHMS.map((a) => `gemv.${a}`)] as const;
@@ -135,7 +136,16 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
       const a = mesh.values.get(op.inputs[0])!, b = mesh.values.get(op.inputs[1])!;
       const [M, K] = [elems(a.type.shape.slice(0, -1)), a.type.shape[a.type.shape.length - 1]];
       const N = kernel === 'transposed' ? b.type.shape[0] : b.type.shape[1];
-      return emitGemm(kernel, env, { M, K, N, P, type: a.mem as 'f32' | 'f16' }, { A: buf(op.inputs[0]), B: buf(op.inputs[1]), C: buf(op.outputs[0]) });
+      const type = a.mem as 'f32' | 'f16';
+      if (type === 'f32' || kernel === 'transposed') return emitGemm(kernel, env, { M, K, N, P, type }, { A: buf(op.inputs[0]), B: buf(op.inputs[1]), C: buf(op.outputs[0]) });
+      // f16: C accumulates in f32 scratch and is rounded to f16 once, as ONNX computes a MatMul.
+      const mn = (M / P) * (N / P);
+      const c32 = scratchBuffer(env, `${env.loc}.c32`, 'f32', mn);
+      const g = emitGemm(kernel, env, { M, K, N, P, type, acc: 'f32' }, { A: buf(op.inputs[0]), B: buf(op.inputs[1]), C: c32 });
+      if (!(typeof g.finish === 'number' && g.finish === g.cycles)) rb.delay(sub(g.cycles, g.finish));
+      rb.copy(buf(op.outputs[0]), c32, mn);
+      const copy = t.overhead.issue + unaryCycles(mn, UNARY_FN_COST.copy, lanesFor(t, ['f32'], 'f16'), t.sram.readWordsPerCycle, t.sram.writeWordsPerCycle);
+      return { routes: g.routes, scratch: [c32, ...g.scratch], cycles: g.cycles + copy, finish: g.cycles + copy };
     }
   }
 }

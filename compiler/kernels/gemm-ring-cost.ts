@@ -86,7 +86,7 @@ export interface RingCostParts {
 export function ringCost(kind: RingKind, shape: GemmShape, target: Target, opts: { skew: 'tiling' | 'data' }): RingCostParts {
   const { P, type } = shape;
   const { m, k, n } = tiles(shape);
-  const f = figures(target, type);
+  const f = figures(target, type, shape.acc);
   const { issue: I, post, loop: Lp } = f;
   const mm0 = matmulCost(f, m, k, n, false), mm1 = matmulCost(f, m, k, n, true);
   const matmulCore = I + mm0 + (P - 1) * (I + mm1);

@@ -90,8 +90,9 @@ export function checkGemmCall(env: KernelEnv, name: string, shape: GemmShape, ne
   const have = env.colours.colours.length;
   if (have < need) throw diag('W3007', `${name} GEMM ${env.loc} needs ${need} colours, ${have} were given`, env.loc, 'hand the kernel more colours');
   for (const b of bufs) {
-    if (b.buf.type !== shape.type || b.buf.length < b.elems) {
-      throw diag('W3007', `${name} GEMM ${env.loc}: buffer ${b.buf.name} (${b.name}) holds ${b.buf.length} × ${b.buf.type}, its tile needs ${b.elems} × ${shape.type}`,
+    const want = b.name === 'C' ? shape.acc ?? shape.type : shape.type;
+    if (b.buf.type !== want || b.buf.length < b.elems) {
+      throw diag('W3007', `${name} GEMM ${env.loc}: buffer ${b.buf.name} (${b.name}) holds ${b.buf.length} × ${b.buf.type}, its tile needs ${b.elems} × ${want}`,
         env.loc, 'declare the operand buffers with the GEMM\'s element type and tile size');
     }
   }

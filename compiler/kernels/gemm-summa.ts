@@ -58,7 +58,7 @@ export interface SummaCostParts {
 export function summaCost(shape: GemmShape, target: Target): SummaCostParts {
   const { P, type } = shape;
   const { m, k, n } = tiles(shape);
-  const f = figures(target, type);
+  const f = figures(target, type, shape.acc);
   const { issue: I, post, loop: Lp, hop: a } = f;
   const mm0 = matmulCost(f, m, k, n, false), mm1 = matmulCost(f, m, k, n, true);
   const matmulCore = I + mm0 + (P - 1) * (I + mm1);

@@ -28,6 +28,12 @@ export interface GemmShape {
   /** Cores per side of the square region. */
   P: number;
   type: GemmType;
+  /**
+   * 'f32': A and B are f16 but C accumulates in an f32 buffer (the fp16-with-fp32-accumulation FMA:
+   * `flopsPerCycle.float16Acc32`), so the product is rounded to f16 once, by the caller; the
+   * transposed GEMM, which moves partial sums between cores, does not take it. Default: C is `type`.
+   */
+  acc?: 'f32';
 }
 
 /** Largest tile side the kernels accept (a guard against sizes no SRAM holds, before any arithmetic). */
@@ -40,6 +46,7 @@ export function checkGemmShape(s: GemmShape, where: string): void {
     if (!Number.isInteger(v) || v < 1 || v > MAX_SIDE) bad.push(`${name} = ${v} is not an integer from 1 to ${MAX_SIDE}`);
   }
   if (s.type !== 'f32' && s.type !== 'f16') bad.push(`type '${String(s.type)}' is not f32 or f16`);
+  if (s.acc !== undefined && !(s.acc === 'f32' && s.type === 'f16')) bad.push(`accumulation '${String(s.acc)}' needs f16 operands and is 'f32'`);
   if (bad.length) throw diag('W3007', `GEMM ${where}: ${bad.join('; ')}`, where, 'give positive integer sizes and a P×P region');
   const nd = (['M', 'K', 'N'] as const).filter((d) => s[d] % s.P !== 0);
   if (nd.length) {
@@ -74,7 +81,7 @@ export interface Figures {
   W: number;
 }
 
-export function figures(t: Target, type: MemType): Figures {
+export function figures(t: Target, type: MemType, acc: MemType = type): Figures {
   return {
     issue: t.overhead.issue,
     comm: t.overhead.comm,
@@ -85,7 +92,7 @@ export function figures(t: Target, type: MemType): Figures {
     relay: t.relayCycles,
     queueWords: t.router.queueWords,
     wpc: t.link.bitsPerCycle / 32,
-    lanes: lanesFor(t, [type, type], type),
+    lanes: lanesFor(t, [type, type], acc),
     R: t.sram.readWordsPerCycle,
     W: t.sram.writeWordsPerCycle,
   };
