@@ -257,6 +257,24 @@ describe('distributed mode', () => {
     expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
   });
 
+  it.each(['ktree', 'chain', 'ring'] as const)('an f16 GEMV (%s) accumulates and allreduces in f32 and rounds once', (allreduce) => {
+    const text = `graph @h opset 18 {
+      input %a : f16[1,256]
+      input %b : f16[256,16]
+      %c : f16[1,16] = MatMul(%a, %b) @mv
+      output %c
+    }`;
+    const feeds = new Map([['a', Tensor.from('float16', [1, 256], Array.from(seededFloats(99, 256, 2)))], ['b', Tensor.from('float16', [256, 16], Array.from(seededFloats(100, 4096, 2)))]]);
+    const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed', allreduce });
+    expect(res.mesh.ops.map((o) => o.kernel)).toEqual([`gemv.${allreduce}`]);
+    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
+    const want = evaluateGraph(res.graph, feeds).get('c')!;
+    const cmp = compareTensors(Tensor.from('float16', [1, 16], Array.from(out.outputs![0].data)), want, { rtol: 2 ** -10, atol: 2 ** -14 });
+    expect(cmp.ok, JSON.stringify(cmp)).toBe(true);
+    expect(out.prediction.matched).toBe(true);
+    expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
+  });
+
   it('f16 Softmax and reductions compute in f32 and round once, as the reference does', () => {
     const text = `graph @h opset 18 {
       input %x : f16[32,64]

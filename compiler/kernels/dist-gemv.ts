@@ -10,7 +10,9 @@
  * Exact cost. Step 1: the diagonal's copy (I + unaryCycles(kt)) while the others wait as long, then
  * one multicast per row posted at P = I + C after it: the diagonal finishes at P + max(I, D), a core
  * h = |x − y| hops away at P + max(I, 2ρ + h·α + D) (docs/runtime-model.md, timing.ts); every core is
- * padded to the slowest (h = P − 1). Step 2: gemvCost, uniform start.
+ * padded to the slowest (h = P − 1). Step 2: gemvCost, uniform start. f16: the partial sums and
+ * the allreduce are f32 (fp16 FMA with fp32 accumulation) and y is rounded to f16 once, after every
+ * core is padded to the allreduce's end.
  */
 import { and, eq, gt, lt, max, ne, select, sub, X, Y, add, type BufferRef } from '../../ir/program-builder.js';
 import { UNARY_FN_COST, lanesFor, unaryCycles } from '../../ir/program-cost.js';
@@ -39,8 +41,16 @@ function broadcastCost(t: Target, s: DistGemvShape): { copy: number; step: numbe
 
 /** The exact cycles of the kernel with an allreduce algorithm. */
 export function distGemvCycles(t: Target, s: DistGemvShape, algorithm: AllreduceAlgorithm): number {
-  const g = gemvCost(t, algorithm, { K: s.K, N: s.N, P: s.P, type: s.type, reduceAxis: 'y' });
-  return (s.P > 1 ? broadcastCost(t, s).step : 0) + g.cycles;
+  const g = gemvCost(t, algorithm, gemvShapeOf(s));
+  return (s.P > 1 ? broadcastCost(t, s).step : 0) + g.cycles + (s.type === 'f16' ? roundCost(t, s) : 0);
+}
+
+/** f16: the partial sums and the allreduce in f32, y rounded to f16 once at the end. */
+const gemvShapeOf = (s: DistGemvShape) => ({ K: s.K, N: s.N, P: s.P, type: s.type, reduceAxis: 'y' as const, ...(s.type === 'f16' ? { acc: 'f32' as const } : {}) });
+
+/** The final f32 → f16 copy of y's tile. */
+function roundCost(t: Target, s: DistGemvShape): number {
+  return t.overhead.issue + unaryCycles(s.N / s.P, UNARY_FN_COST.copy, lanesFor(t, ['f32'], 'f16'), t.sram.readWordsPerCycle, t.sram.writeWordsPerCycle);
 }
 
 /** The row multicast from the diagonal (relative to the P×P region). */
@@ -61,8 +71,18 @@ export function emitDistGemv(env: KernelEnv, s: DistGemvShape, algorithm: Allred
   const t = env.target;
   const rb = env.region;
   rb.setLoc(env.loc);
-  const gemvShape = { K: s.K, N: s.N, P: s.P, type: s.type, reduceAxis: 'y' as const };
-  if (s.P === 1) return emitGemv(env, algorithm, gemvShape, { x: bufs.a, W: bufs.W, y: bufs.y });
+  const gemvShape = gemvShapeOf(s);
+  // f16: y accumulates in f32 scratch, rounded into the output once at the end.
+  const y32 = s.type === 'f16' ? scratchBuffer(env, `${env.loc}.y32`, 'f32', s.N / s.P) : bufs.y;
+  const finishRound = (g: EmittedKernel, before: number): EmittedKernel => {
+    if (y32 === bufs.y) return { ...g, cycles: before + g.cycles, finish: before === 0 ? g.finish : add(before, g.finish) };
+    const end = before + g.cycles;
+    if (!(typeof g.finish === 'number' && g.finish === g.cycles)) rb.delay(sub(g.cycles, g.finish));
+    rb.copy(bufs.y, y32, s.N / s.P);
+    const total = end + roundCost(t, s);
+    return { ...g, scratch: [y32, ...g.scratch], cycles: total, finish: total };
+  };
+  if (s.P === 1) return finishRound(emitGemv(env, algorithm, gemvShape, { x: bufs.a, W: bufs.W, y: y32 }), 0);
   const kt = s.K / s.P;
   const [colour, ...rest] = env.colours.colours;
   const xs = scratchBuffer(env, `${env.loc}.x`, s.type, kt);
@@ -77,6 +97,7 @@ export function emitDistGemv(env: KernelEnv, s: DistGemvShape, algorithm: Allred
   const arrival = add(2 * t.link.rampLatency, { op: 'mul', a: hops, b: t.link.hopLatency }, b.D);
   const finish1: Expr = add(b.copy, postOffset(t), select(eq(X, Y), Math.max(I, b.D), max(I, arrival)));
   rb.delay(sub(b.step, finish1));
-  const g = emitGemv({ ...env, colours: { colours: rest } }, algorithm, gemvShape, { x: xs, W: bufs.W, y: bufs.y });
-  return { routes: [...broadcastRoutes(s.P, colour), ...g.routes], scratch: [xs, ...g.scratch], cycles: b.step + g.cycles, finish: add(b.step, g.finish) };
+  const g = emitGemv({ ...env, colours: { colours: rest } }, algorithm, gemvShape, { x: xs, W: bufs.W, y: y32 });
+  const done = finishRound(g, b.step);
+  return { ...done, routes: [...broadcastRoutes(s.P, colour), ...g.routes], scratch: [xs, ...done.scratch] };
 }

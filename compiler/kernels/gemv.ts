@@ -38,6 +38,8 @@ export interface GemvShape {
   type: GemvType;
   /** Mesh axis the partial sums are reduced along (the axis x is split on); default 'y'. */
   reduceAxis?: MeshAxis;
+  /** 'f32': x and W f16, the partial sums and y in f32 (fp16 FMA with fp32 accumulation; y rounded by the caller). */
+  acc?: 'f32';
   /** y on every core of each reduction line (default), or only on the root's row / column. */
   broadcast?: boolean;
   ktree?: KTreeOptions;
@@ -65,6 +67,7 @@ export function checkGemvShape(s: GemvShape, where: string): void {
   }
   if (s.type !== 'f32' && s.type !== 'f16') bad.push(`type '${String(s.type)}' is not f32 or f16`);
   if (s.reduceAxis !== undefined && s.reduceAxis !== 'x' && s.reduceAxis !== 'y') bad.push(`reduceAxis '${String(s.reduceAxis)}' is not x or y`);
+  if (s.acc !== undefined && !(s.acc === 'f32' && s.type === 'f16')) bad.push(`accumulation '${String(s.acc)}' needs f16 operands and is 'f32'`);
   if (bad.length) throw diag('W3007', `GEMV ${where}: ${bad.join('; ')}`, where, 'give positive integer sizes and a P×P region');
 }
 
@@ -86,10 +89,11 @@ export function gemvCost(target: Target, algorithm: AllreduceAlgorithm, s: GemvS
   checkGemvShape(s, where);
   const tiles = gemvTiles(s);
   const { kt, nt } = tiles;
-  const mm = target.overhead.issue + matmulCycles(1, kt, nt, false, lanesFor(target, [s.type, s.type], s.type), target.sram.readWordsPerCycle, target.sram.writeWordsPerCycle);
-  const ar = allreduceCost(target, s.P, { algorithm, axis: s.reduceAxis ?? 'y', fn: 'sum', n: nt, type: s.type, broadcast: s.broadcast, ktree: s.ktree }, where);
-  const b = MEM_TYPE_BYTES[s.type];
-  const sramBytes = align4(kt * b) + align4(kt * nt * b) + 2 * align4(nt * b) + align4(ar.scratchElements * b);
+  const acc = s.acc ?? s.type;
+  const mm = target.overhead.issue + matmulCycles(1, kt, nt, false, lanesFor(target, [s.type, s.type], acc), target.sram.readWordsPerCycle, target.sram.writeWordsPerCycle);
+  const ar = allreduceCost(target, s.P, { algorithm, axis: s.reduceAxis ?? 'y', fn: 'sum', n: nt, type: acc, broadcast: s.broadcast, ktree: s.ktree }, where);
+  const b = MEM_TYPE_BYTES[s.type], ba = MEM_TYPE_BYTES[acc];
+  const sramBytes = align4(kt * b) + align4(kt * nt * b) + 2 * align4(nt * ba) + align4(ar.scratchElements * ba);
   return { cycles: mm + ar.cycles, matmulCycles: mm, allreduce: ar, sramBytes, fitsSram: sramBytes <= target.sram.bytesPerCore, tiles };
 }
 
@@ -117,14 +121,15 @@ export function emitGemv(env: KernelEnv, algorithm: AllreduceAlgorithm, s: GemvS
     throw diag('W3007', `GEMV ${where}: the region is ${env.width}×${env.height} cores, the kernel needs ${s.P}×${s.P}`, where, 'give the kernel a square region of side P');
   }
   const { kt, nt } = cost.tiles;
-  for (const [name, b, len] of [['x', bufs.x, kt], ['W', bufs.W, kt * nt], ['y', bufs.y, nt]] as const) {
-    if (b.type !== s.type || b.length < len) throw diag('W3007', `GEMV ${where}: buffer ${b.name} (${name}) is ${b.length} × ${b.type}, the tile needs ${len} × ${s.type}`, where);
+  const acc = s.acc ?? s.type;
+  for (const [name, b, len, type] of [['x', bufs.x, kt, s.type], ['W', bufs.W, kt * nt, s.type], ['y', bufs.y, nt, acc]] as const) {
+    if (b.type !== type || b.length < len) throw diag('W3007', `GEMV ${where}: buffer ${b.name} (${name}) is ${b.length} × ${b.type}, the tile needs ${len} × ${type}`, where);
   }
   const rb: RegionBuilder = env.region;
   rb.setLoc(env.loc);
-  const part = scratchBuffer(env, `${env.loc}.partial`, s.type, nt);
+  const part = scratchBuffer(env, `${env.loc}.partial`, acc, nt);
   rb.matmul(part, bufs.x, bufs.W, 1, kt, nt);
-  const ar = emitAllreduce(env, { algorithm, axis: s.reduceAxis ?? 'y', fn: 'sum', n: nt, type: s.type, broadcast: s.broadcast, ktree: s.ktree, src: part, dst: bufs.y }, cost.allreduce);
+  const ar = emitAllreduce(env, { algorithm, axis: s.reduceAxis ?? 'y', fn: 'sum', n: nt, type: acc, broadcast: s.broadcast, ktree: s.ktree, src: part, dst: bufs.y }, cost.allreduce);
   const pos = (s.reduceAxis ?? 'y') === 'y' ? Y : X;
   const finish = piecewiseLinear(pos, cost.allreduce.finish.map((f) => f + cost.matmulCycles));
   return { routes: ar.routes, scratch: [part, ...ar.scratch], cycles: cost.cycles, finish, cost };
