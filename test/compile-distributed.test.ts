@@ -238,15 +238,17 @@ describe('distributed mode', () => {
     expect(out.prediction.matched).toBe(true);
   });
 
-  it.each(['meshgemm', 'cannon', 'summa'] as const)('an f16 %s GEMM accumulates in f32 and rounds once (fp16 FMA with fp32 accumulation)', (gemm) => {
+  it.each(['meshgemm', 'cannon', 'summa', 'transposed'] as const)('an f16 %s GEMM accumulates in f32 and rounds once (fp16 FMA with fp32 accumulation)', (gemm) => {
+    const transposed = gemm === 'transposed';
     const text = `graph @h opset 18 {
       input %a : f16[16,256]
-      input %b : f16[256,16]
-      %c : f16[16,16] = MatMul(%a, %b) @mm
+      input %b : f16[${transposed ? '16,256' : '256,16'}]
+      ${transposed ? '%bt : f16[256,16] = Transpose(%b) {perm = [1, 0] : ints} @t' : ''}
+      %c : f16[16,16] = MatMul(%a, %${transposed ? 'bt' : 'b'}) @mm
       output %c
     }`;
-    const feeds = new Map([['a', Tensor.from('float16', [16, 256], Array.from(seededFloats(97, 4096, 2)))], ['b', Tensor.from('float16', [256, 16], Array.from(seededFloats(98, 4096, 2)))]]);
-    const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed', gemm });
+    const feeds = new Map([['a', Tensor.from('float16', [16, 256], Array.from(seededFloats(97, 4096, 2)))], ['b', Tensor.from('float16', transposed ? [16, 256] : [256, 16], Array.from(seededFloats(98, 4096, 2)))]]);
+    const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed', ...(transposed ? {} : { gemm }) });
     expect(res.mesh.ops.map((o) => o.kernel)).toEqual([`gemm.${gemm}`]);
     const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
     const want = evaluateGraph(res.graph, feeds).get('c')!;

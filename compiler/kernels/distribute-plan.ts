@@ -192,7 +192,7 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
 }
 
 function gemmParams(k: GemmKernel, M: number, K: number, N: number, P: number, type: string, target: Target): Record<string, number | string> {
-  const acc = type === 'f16' && k !== 'transposed' ? { acc: 'f32' as const } : {};
+  const acc = type === 'f16' ? { acc: 'f32' as const } : {};
   const cost = gemmCost(k, { M, K, N, P, type: type as 'f32' | 'f16', ...acc }, target);
   return { M, K, N, cycles: cost.cycles };
 }

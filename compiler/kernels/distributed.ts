@@ -137,7 +137,7 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
       const [M, K] = [elems(a.type.shape.slice(0, -1)), a.type.shape[a.type.shape.length - 1]];
       const N = kernel === 'transposed' ? b.type.shape[0] : b.type.shape[1];
       const type = a.mem as 'f32' | 'f16';
-      if (type === 'f32' || kernel === 'transposed') return emitGemm(kernel, env, { M, K, N, P, type }, { A: buf(op.inputs[0]), B: buf(op.inputs[1]), C: buf(op.outputs[0]) });
+      if (type === 'f32') return emitGemm(kernel, env, { M, K, N, P, type }, { A: buf(op.inputs[0]), B: buf(op.inputs[1]), C: buf(op.outputs[0]) });
       // f16: C accumulates in f32 scratch and is rounded to f16 once, as ONNX computes a MatMul.
       const mn = (M / P) * (N / P);
       const c32 = scratchBuffer(env, `${env.loc}.c32`, 'f32', mn);

@@ -17,7 +17,7 @@
  * x = P − 1, so the latest completion of a step's chains is the same every step:
  *   Wchain(t_E, t_W) = 2·ramp + α + D_T + max(t_W + (P − 2)·c, t_E + (P − 3)·c + D_T [P ≥ 3]).
  */
-import { binaryCycles } from '../../ir/program-cost.js';
+import { binaryCycles, lanesFor } from '../../ir/program-cost.js';
 import type { Expr } from '../../ir/program.js';
 import { add, lt, select, X } from '../../ir/program-builder.js';
 import type { Target } from '../../ir/target.js';
@@ -41,8 +41,9 @@ export interface TransposedCostParts {
 
 export function transposedCost(shape: GemmShape, target: Target): TransposedCostParts {
   const { P, type } = shape;
+  const acc = shape.acc ?? type;
   const { m, k, n } = tiles(shape);
-  const f = figures(target, type);
+  const f = figures(target, type, acc);
   const { issue: I, post, loop: Lp, ramp, hop: a } = f;
   const mm = matmulCost(f, m, k, n, false);
   const parts = { figures: f, matmulCoreCycles: P * P * P * (I + mm) };
@@ -50,7 +51,8 @@ export function transposedCost(shape: GemmShape, target: Target): TransposedCost
     return { ...parts, cycles: I + mm, finish: I + mm, gap: 0, pad0: 0, padMid: 0, padLast: 0, padEpilogue: 0, computeCoreCycles: I + mm };
   }
   const gap = post === 0 ? 1 : 0;
-  const DT = streamCycles(f, type, m * n), DB = streamCycles(f, type, n * k);
+  // Partial sums travel in the accumulation type, B tiles in the operands'.
+  const DT = streamCycles(f, acc, m * n), DB = streamCycles(f, type, n * k);
   const c = 2 * ramp + a + f.relay;
   const H = maxHops(meshgemmRing(P));
   const shiftWorst = 2 * post + 2 * ramp + H * a + DB;
@@ -64,7 +66,7 @@ export function transposedCost(shape: GemmShape, target: Target): TransposedCost
   const fixedLast = 2 * post + gap + 2 * I + mm, fixedEpi = 2 * post + gap + I;
   const step0 = Math.max(fixed0, shiftWorst), stepMid = Math.max(fixedMid, worstMid);
   const stepLast = Math.max(fixedLast, worstLast), stepEpi = Math.max(fixedEpi, worstLast);
-  const add_ = I + binaryCycles(m, n, m * n, false, f.lanes, f.R, f.W);
+  const add_ = I + binaryCycles(m, n, m * n, false, lanesFor(target, [acc, acc], acc), f.R, f.W);
   const fix = (P - 1) % 2 === 1 ? I : 0;
   const base = step0 + I + (P > 2 ? I + (P - 2) * (Lp + stepMid + I) : 0) + stepLast + stepEpi;
   const perCore = P * (I + mm) + (P - 1) * I + fix + (P > 2 ? I + (P - 2) * Lp : 0);

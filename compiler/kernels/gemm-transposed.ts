@@ -23,7 +23,6 @@
  *   step P − 1       east(P − 2), west(P − 2), partial P − 1, [delay], wait
  *   epilogue         east(P − 1), west(P − 1), [delay], wait;  C += Tw (x < P − 1)
  */
-import { diag } from '../../ir/diagnostics.js';
 import { add, and, eq, gt, lt, mod, mul, sub, X, Y, type BodyBuilder, type BufferRef } from '../../ir/program-builder.js';
 import type { Expr } from '../../ir/program.js';
 import { tiles, type GemmShape } from './gemm.js';
@@ -41,8 +40,8 @@ export function transposedColoursNeeded(P: number): number {
 
 /** Emits the transposed GEMM into env.region: A tile m×k, B tile n×k (row-major), C tile m×n. */
 export function emitTransposedGemm(env: KernelEnv, shape: GemmShape, bufs: GemmBuffers): EmittedKernel & { parts: TransposedCostParts } {
-  if (shape.acc) throw diag('W3007', `transposed GEMM ${env.loc}: f32 accumulation is not supported (partial sums move between cores in the operands' type)`, env.loc);
   const { P, type } = shape;
+  const acc = shape.acc ?? type;
   const { m, k, n } = tiles(shape);
   const mn = m * n, nk = n * k;
   checkGemmCall(env, 'transposed', shape, transposedColoursNeeded(P),
@@ -58,8 +57,8 @@ export function emitTransposedGemm(env: KernelEnv, shape: GemmShape, bufs: GemmB
   }
   const f = cost.figures;
   const B2 = scratchBuffer(env, `${env.loc}.B2`, type, B.length);
-  const T = scratchBuffer(env, `${env.loc}.T`, type, 2 * mn);
-  const Tw = scratchBuffer(env, `${env.loc}.Tw`, type, mn);
+  const T = scratchBuffer(env, `${env.loc}.T`, acc, 2 * mn);
+  const Tw = scratchBuffer(env, `${env.loc}.Tw`, acc, mn);
   const r = meshgemmRing(P);
   const nc = r.colourCount;
   const cols = env.colours.colours;

@@ -30,8 +30,8 @@ export interface GemmShape {
   type: GemmType;
   /**
    * 'f32': A and B are f16 but C accumulates in an f32 buffer (the fp16-with-fp32-accumulation FMA:
-   * `flopsPerCycle.float16Acc32`), so the product is rounded to f16 once, by the caller; the
-   * transposed GEMM, which moves partial sums between cores, does not take it. Default: C is `type`.
+   * `flopsPerCycle.float16Acc32`), so the product is rounded to f16 once, by the caller (the
+   * transposed GEMM's partial sums then travel in f32). Default: C is `type`.
    */
   acc?: 'f32';
 }
