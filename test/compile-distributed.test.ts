@@ -13,7 +13,7 @@ import { compile, type CompileOptions } from '../compiler/compile.js';
 import type { DiagnosticError } from '../ir/diagnostics.js';
 import { evaluateGraph } from '../ir/evaluate.js';
 import { encodeProgram } from '../ir/program-codec.js';
-import { seededFloats } from '../ir/random.js';
+import { mulberry32, seededFloats } from '../ir/random.js';
 import { resolveTarget } from '../ir/target-presets.js';
 import type { Target } from '../ir/target.js';
 import { Tensor } from '../ir/tensor.js';
@@ -273,6 +273,32 @@ describe('distributed mode', () => {
     const want = evaluateGraph(res.graph, feeds).get('c')!;
     const cmp = compareTensors(Tensor.from('float16', [1, 16], Array.from(out.outputs![0].data)), want, { rtol: 2 ** -10, atol: 2 ** -14 });
     expect(cmp.ok, JSON.stringify(cmp)).toBe(true);
+    expect(out.prediction.matched).toBe(true);
+    expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
+  });
+
+  it.each(['mesh:4x4', 'mesh:8x8'])('an embedding Gather on %s: table row tiles broadcast down the columns, masked local gathers, exact values', (spec) => {
+    const text = `graph @emb opset 18 {
+      input %table : f32[64,32]
+      input %ids : i64[2,16]
+      %e : f32[2,16,32] = Gather(%table, %ids) {axis = 0 : int} @embedding
+      %y : f32[2,16,32] = Relu(%e) @r
+      %c : i64[2,16] = Identity(%ids) @copy
+      output %y, %e, %c
+    }`;
+    const r = mulberry32(5);
+    // Ids anywhere in the table, a third of them negative (counted from the end).
+    const ids = Tensor.from('int64', [2, 16], Array.from({ length: 32 }, (_, i) => Math.floor(r() * 64) - (i % 3 === 0 ? 64 : 0)));
+    const feeds = new Map([['table', new Tensor('float32', [64, 32], seededFloats(1, 2048))], ['ids', ids]]);
+    const res = compile(parseGraph(text), { target: target(spec), layout: 'distributed' });
+    expect(res.mesh.ops.map((o) => o.kernel)).toEqual(['dist.gather', 'dist.call', 'dist.call']);
+    expect(res.mesh.values.get('ids')!.layout.dims).toEqual(['y', 'y']);
+    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
+    const ref = evaluateGraph(res.graph, feeds);
+    for (const o of out.outputs!) {
+      const want = ref.get(o.name)!;
+      expect(Array.from(o.data), o.name).toEqual(Array.from(want.data as ArrayLike<number>, Number));
+    }
     expect(out.prediction.matched).toBe(true);
     expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
   });

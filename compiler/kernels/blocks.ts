@@ -12,6 +12,9 @@
  *          result of a reduction over the last axis): tile [rows/P, 1].
  *   rep    the whole tensor on every core (scalars, small constants, shape data): ops on such values
  *          are computed redundantly by every core, with no communication.
+ *   rows   every element a row: the tensor viewed as [numel, 1], split along y like col (the token
+ *          ids of an embedding Gather, aligned with the output's rows). Given by the planner, never
+ *          by the shape alone.
  *
  * A value is block / vec / col when its sizes divide by P and it has more than one element per core
  * to spread; anything else is rep. docs/compiler.md ("Distributed mode") has the rules.
@@ -20,7 +23,7 @@ import type { DimMap, Layout } from '../../ir/mesh.js';
 import type { Expr, Rect } from '../../ir/program.js';
 import { X, Y, and, eq } from '../../ir/program-builder.js';
 
-export type BlockForm = 'block' | 'vec' | 'col' | 'rep';
+export type BlockForm = 'block' | 'vec' | 'col' | 'rep' | 'rows';
 
 /** The 2-D view of a shape. */
 export function matrixView(shape: readonly number[]): { rows: number; cols: number } {
@@ -67,6 +70,7 @@ export function tileOf(shape: readonly number[], form: BlockForm, P: number): [n
     case 'vec': return [1, cols / P];
     case 'col': return [rows / P, 1];
     case 'rep': return [rows, cols];
+    case 'rows': return [(rows * cols) / P, 1];
   }
 }
 
@@ -83,6 +87,7 @@ export function tileElements(shape: readonly number[], form: BlockForm, P: numbe
  */
 export function tileShape(shape: readonly number[], form: BlockForm, P: number): number[] {
   if (form === 'rep') return [...shape];
+  if (form === 'rows') return [tileOf(shape, form, P)[0], 1];
   const [r, c] = tileOf(shape, form, P);
   if (shape.length === 1) return [c];
   return [...Array(shape.length - 2).fill(1), r, c];
@@ -93,6 +98,7 @@ export function blockLayout(shape: readonly number[], form: BlockForm, rect: Rec
   const P = rect.width;
   const rank = shape.length;
   if (form === 'rep' || rank === 0) return { region: { ...rect }, dims: shape.map((): DimMap => 'r'), tile: [...shape] };
+  if (form === 'rows') return { region: { ...rect }, dims: shape.map((): DimMap => 'y'), tile: rowBox([...shape, 1], tileOf(shape, form, P)[0])! };
   const [tr, tc] = tileOf(shape, form, P);
   const dims: DimMap[] = shape.map((_, i): DimMap => (i === rank - 1 ? (form === 'col' ? 'r' : 'x') : form === 'block' || form === 'col' ? 'y' : 'r'));
   // Per-dim tile: the row tile as a box over the leading dims (blockForm checked that it is one).
@@ -106,6 +112,7 @@ export function blockLayout(shape: readonly number[], form: BlockForm, rect: Rec
 export function formOfLayout(l: Layout, shape: readonly number[]): BlockForm {
   const last = l.dims[l.dims.length - 1];
   if (shape.length === 0 || l.dims.every((d) => d === 'r')) return 'rep';
+  if (last === 'y') return 'rows';
   if (last === 'x') return l.dims.slice(0, -1).some((d) => d === 'y') ? 'block' : 'vec';
   return 'col';
 }
@@ -117,6 +124,7 @@ export function tileCoords(form: BlockForm): [Expr, Expr] {
     case 'vec': return [0, X];
     case 'col': return [Y, 0];
     case 'rep': return [0, 0];
+    case 'rows': return [Y, 0];
   }
 }
 
@@ -127,5 +135,12 @@ export function outputGuard(form: BlockForm): Expr | undefined {
     case 'vec': return eq(Y, 0);
     case 'col': return eq(X, 0);
     case 'rep': return and(eq(X, 0), eq(Y, 0));
+    case 'rows': return eq(X, 0);
   }
+}
+
+/** Whether a tensor can take the rows form on P×P cores (every core's elements a box). */
+export function rowsFormFits(shape: readonly number[], P: number): boolean {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return shape.length > 0 && n % P === 0 && rowBox([...shape, 1], n / P) !== undefined;
 }

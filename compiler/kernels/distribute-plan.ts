@@ -23,6 +23,8 @@
  *   transposed value read nowhere else → `gemm.transposed` on W, the Transpose folded away. GEMM
  *   kernels shift their operands in place, so an operand read later (or a graph output, or both
  *   operands at once) is first copied (`dist.copy` into `%v#gemm<k>`).
+ * - Gather along axis 0 of a 2-D block table by token ids (a graph input or constant, which take
+ *   the rows form) → `dist.gather` (dist-gather.ts);
  * - Gemm (transA = 0) is first expanded into MatMul (of Transpose(B) for transB), Mul by alpha and
  *   Add of beta·C (expandGemm), which the rules above take.
  * Anything else is W3008, naming the op and the forms it met.
@@ -34,7 +36,7 @@ import type { Rect } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import { ALLREDUCE_ALGORITHMS, type AllreduceAlgorithm } from './allreduce.js';
 import { distGemvCycles } from './dist-gemv.js';
-import { blockForm, blockLayout, matrixView, type BlockForm } from './blocks.js';
+import { blockForm, blockLayout, matrixView, rowsFormFits, type BlockForm } from './blocks.js';
 import { expandGemm } from './distribute-gemm.js';
 import { gemmCost, type GemmKernel } from './gemm-program.js';
 
@@ -149,6 +151,10 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
     }
     return { why: `it changes the 2-D view [${vx.rows},${vx.cols}] → [${vy.rows},${vy.cols}]; that redistribution has no kernel yet` };
   }
+  if (op.op === 'Gather' && form(op.inputs[1]) === 'rows') {
+    if (form(op.inputs[0]) !== 'block' || outForm !== 'block' || val(op.inputs[0]).mem !== val(out).mem) return { why: 'an embedding Gather needs a 2-D block table and a block result of its type' };
+    return { kernel: 'dist.gather', params: {} };
+  }
   const rank = val(op.inputs[0]).type.shape.length;
   const rowwise = (v: string) => form(v) === 'block' || form(v) === 'vec';
   const isLast = (a: number) => a === -1 || a === rank - 1;
@@ -202,7 +208,20 @@ const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
 /** Plans the distributed program on a P×P region; throws W3008 for an op with no kernel. */
 export function planOnSide(mesh: MeshGraph, target: Target, P: number, o: DistributeOptions = {}): MeshGraph {
   const rect: Rect = { x: 0, y: 0, width: P, height: P };
-  const form = (v: string) => blockForm(mesh.values.get(v)!.type.shape, P);
+  // Token ids of an embedding Gather (a graph input or constant, and its Identity copies) take the
+  // rows form, aligned with the output's rows.
+  const override = new Map<string, BlockForm>();
+  const producers = new Set(mesh.ops.flatMap((o) => o.outputs));
+  for (const op of mesh.ops) {
+    if (op.op !== 'Gather' || op.domain !== '' || intAttr(op, 'axis', 0) !== 0) continue;
+    const [tbl, ids] = op.inputs.map((v) => mesh.values.get(v)!);
+    const out = mesh.values.get(op.outputs[0])!;
+    if (producers.has(op.inputs[1]) || tbl.type.shape.length !== 2 || blockForm(tbl.type.shape, P) !== 'block' || ids.mem !== 'i32') continue;
+    if (!rowsFormFits(ids.type.shape, P) || blockForm(out.type.shape, P) !== 'block' || matrixView(out.type.shape).rows !== ids.type.shape.reduce((a, b) => a * b, 1)) continue;
+    override.set(op.inputs[1], 'rows');
+  }
+  for (const op of mesh.ops) if (op.op === 'Identity' && override.get(op.inputs[0]) === 'rows') override.set(op.outputs[0], 'rows');
+  const form = (v: string) => override.get(v) ?? blockForm(mesh.values.get(v)!.type.shape, P);
   // Transposes folded into a transposed GEMM: a 2-D Transpose read once, by MatMul's B, not an output.
   const readers = new Map<string, number>();
   for (const op of mesh.ops) for (const v of op.inputs) if (v) readers.set(v, (readers.get(v) ?? 0) + 1);
@@ -227,7 +246,7 @@ export function planOnSide(mesh: MeshGraph, target: Target, P: number, o: Distri
     }
   }
   const out: MeshGraph = { ...mesh, values: new Map(), ops: [] };
-  const setValue = (name: string, v: MeshValue) => out.values.set(name, { ...v, layout: blockLayout(v.type.shape, blockForm(v.type.shape, P), rect) });
+  const setValue = (name: string, v: MeshValue) => out.values.set(name, { ...v, layout: blockLayout(v.type.shape, override.get(name) ?? blockForm(v.type.shape, P), rect) });
   for (const [name, v] of mesh.values) if (!transposes.has(name)) setValue(name, v);
   const chosen: { op: MeshOp; kernel: string; params: Record<string, number | string>; inputs: string[] }[] = [];
   for (const op of mesh.ops) {

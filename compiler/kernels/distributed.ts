@@ -33,6 +33,7 @@ import { UNARY_FN_COST, lanesFor, unaryCycles } from '../../ir/program-cost.js';
 import { MEM_TYPE_BYTES, type Expr, type MemType } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import { ALLREDUCE_ALGORITHMS, type AllreduceAlgorithm } from './allreduce.js';
+import { emitDistGather } from './dist-gather.js';
 import { emitDistGemv } from './dist-gemv.js';
 import type { AxisReduceFn } from './allreduce-reduce.js';
 import { emitNorm, emitRowReduce, emitSoftmax, type RowwiseShape } from './dist-rowwise.js';
@@ -42,7 +43,7 @@ import { emitGemm, GEMM_KERNELS, type GemmKernel } from './gemm-program.js';
 import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
 import { scratchBuffer } from './kernel.js';
 
-export const DIST_KERNELS = ['dist.call', 'dist.copy', 'dist.view', 'dist.reduce', 'dist.softmax', 'dist.layernorm', 'dist.rmsnorm', ...GEMM_KERNELS.map((k) => `gemm.${k}`),
+export const DIST_KERNELS = ['dist.call', 'dist.copy', 'dist.view', 'dist.gather', 'dist.reduce', 'dist.softmax', 'dist.layernorm', 'dist.rmsnorm', ...GEMM_KERNELS.map((k) => `gemm.${k}`),
   ...ALLREDUCE_ALGORITHMS.map((a) => `gemv.${a}`)] as const;
 
 export const isDistKernel = (k: string): boolean => (DIST_KERNELS as readonly string[]).includes(k);
@@ -94,6 +95,12 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
       const cycles = callKernelCycles(spec, t);
       emitCallKernel(rb, spec, undefined, env.loc);
       return { routes: [], scratch: [], cycles, finish: cycles };
+    }
+    case 'dist.gather': {
+      const tbl = mesh.values.get(op.inputs[0])!, ids = mesh.values.get(op.inputs[1])!;
+      const [V, D] = tbl.type.shape;
+      return emitDistGather(env, { V, D, n: elems(ids.type.shape), P, type: tbl.mem, dtype: tbl.type.dtype, idsDtype: ids.type.dtype },
+        { table: buf(op.inputs[0]), ids: buf(op.inputs[1]), out: buf(op.outputs[0]) });
     }
     case 'dist.view':
       // Shares its input's tiles (allocate-sram gives both one buffer): nothing to do.

@@ -89,13 +89,15 @@ export function emitDistributed(inp: DistributedEmitInput): Program {
     const mv = mesh.values.get(v)!;
     const form = formOfLayout(mv.layout, mv.type.shape);
     const guard = output ? outputGuard(form) : undefined;
-    return { buffer: buf(v), tile: tileOf(mv.type.shape, form, P), at: tileCoords(form), ...(guard !== undefined ? { guard } : {}) };
+    const n = mv.type.shape.reduce((a, c) => a * c, 1);
+    return { buffer: buf(v), tile: tileOf(mv.type.shape, form, P), at: tileCoords(form), ...(guard !== undefined ? { guard } : {}), ...(form === 'rows' ? { view: [n, 1] as [number, number] } : {}) };
   };
   for (const [name, t] of [...mesh.constants].sort((a, c) => (a[0] < c[0] ? -1 : a[0] > c[0] ? 1 : 0))) {
     if (!bufs.has(name) || t.data.length === 0) continue; // an empty constant has nothing to load
     const mv = mesh.values.get(name)!;
-    const { rows, cols } = matrixView(mv.type.shape);
-    b.constant(`const.${name}`, mv.mem, [rows, cols], tiling(name, false), constData(t, mv.mem));
+    const tl = tiling(name, false);
+    const { rows, cols } = tl.view ? { rows: tl.view[0], cols: tl.view[1] } : matrixView(mv.type.shape);
+    b.constant(`const.${name}`, mv.mem, [rows, cols], tl, constData(t, mv.mem));
   }
   for (const v of mesh.inputs) if (bufs.has(v)) b.input(v, mesh.values.get(v)!.mem, [...mesh.values.get(v)!.type.shape], tiling(v, false));
   for (const v of mesh.outputs) b.output(inp.outputNames.get(v) ?? v, mesh.values.get(v)!.mem, [...mesh.values.get(v)!.type.shape], tiling(v, true));
