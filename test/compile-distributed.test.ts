@@ -303,6 +303,29 @@ describe('distributed mode', () => {
     expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
   });
 
+  it('a Transpose that is an output is a local transpose of each tile (rows along x); the MatMul still takes the source', () => {
+    const text = `graph @t opset 18 {
+      input %x : f32[64,32]
+      input %w : f32[48,32]
+      %wt : f32[32,48] = Transpose(%w) {perm = [1, 0] : ints} @t
+      %y : f32[64,48] = MatMul(%x, %wt) @mm
+      %r : f32[32,48] = Relu(%wt) @relu
+      output %y, %wt, %r
+    }`;
+    const feeds = new Map([['x', new Tensor('float32', [64, 32], seededFloats(110, 2048))], ['w', new Tensor('float32', [48, 32], seededFloats(111, 1536, 0.3))]]);
+    const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed', fuse: false });
+    expect(res.mesh.ops.map((o) => `${o.name}:${o.kernel}`)).toEqual(['t:dist.call', 'mm:gemm.transposed', 'relu:dist.call']);
+    expect(res.mesh.ops[1].inputs).toEqual(['x', 'w']);
+    expect(res.mesh.values.get('wt')!.layout.dims).toEqual(['x', 'y']);
+    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
+    const ref = evaluateGraph(res.graph, feeds);
+    for (const o of out.outputs!) {
+      const cmp = compareTensors(new Tensor('float32', o.shape, o.data), ref.get(o.name)!, { rtol: 1e-3, atol: 1e-4 });
+      expect(cmp.ok, `${o.name}: ${JSON.stringify(cmp)}`).toBe(true);
+    }
+    expect(out.prediction.matched).toBe(true);
+  });
+
   it('f16 Softmax and reductions compute in f32 and round once, as the reference does', () => {
     const text = `graph @h opset 18 {
       input %x : f16[32,64]

@@ -15,6 +15,8 @@
  *   rows   every element a row: the tensor viewed as [numel, 1], split along y like col (the token
  *          ids of an embedding Gather, aligned with the output's rows). Given by the planner, never
  *          by the shape alone.
+ *   tblock a 2-D matrix with rows split along x and columns along y — the transpose of a block
+ *          value, tile for tile (a Transpose is then a local transpose of each tile). Planner-given.
  *
  * A value is block / vec / col when its sizes divide by P and it has more than one element per core
  * to spread; anything else is rep. docs/compiler.md ("Distributed mode") has the rules.
@@ -23,7 +25,7 @@ import type { DimMap, Layout } from '../../ir/mesh.js';
 import type { Expr, Rect } from '../../ir/program.js';
 import { X, Y, and, eq } from '../../ir/program-builder.js';
 
-export type BlockForm = 'block' | 'vec' | 'col' | 'rep' | 'rows';
+export type BlockForm = 'block' | 'vec' | 'col' | 'rep' | 'rows' | 'tblock';
 
 /** The 2-D view of a shape. */
 export function matrixView(shape: readonly number[]): { rows: number; cols: number } {
@@ -71,6 +73,7 @@ export function tileOf(shape: readonly number[], form: BlockForm, P: number): [n
     case 'col': return [rows / P, 1];
     case 'rep': return [rows, cols];
     case 'rows': return [(rows * cols) / P, 1];
+    case 'tblock': return [rows / P, cols / P];
   }
 }
 
@@ -88,6 +91,7 @@ export function tileElements(shape: readonly number[], form: BlockForm, P: numbe
 export function tileShape(shape: readonly number[], form: BlockForm, P: number): number[] {
   if (form === 'rep') return [...shape];
   if (form === 'rows') return [tileOf(shape, form, P)[0], 1];
+  if (form === 'tblock') return tileOf(shape, form, P);
   const [r, c] = tileOf(shape, form, P);
   if (shape.length === 1) return [c];
   return [...Array(shape.length - 2).fill(1), r, c];
@@ -99,6 +103,7 @@ export function blockLayout(shape: readonly number[], form: BlockForm, rect: Rec
   const rank = shape.length;
   if (form === 'rep' || rank === 0) return { region: { ...rect }, dims: shape.map((): DimMap => 'r'), tile: [...shape] };
   if (form === 'rows') return { region: { ...rect }, dims: shape.map((): DimMap => 'y'), tile: rowBox([...shape, 1], tileOf(shape, form, P)[0])! };
+  if (form === 'tblock') return { region: { ...rect }, dims: ['x', 'y'], tile: tileOf(shape, form, P) };
   const [tr, tc] = tileOf(shape, form, P);
   const dims: DimMap[] = shape.map((_, i): DimMap => (i === rank - 1 ? (form === 'col' ? 'r' : 'x') : form === 'block' || form === 'col' ? 'y' : 'r'));
   // Per-dim tile: the row tile as a box over the leading dims (blockForm checked that it is one).
@@ -112,6 +117,7 @@ export function blockLayout(shape: readonly number[], form: BlockForm, rect: Rec
 export function formOfLayout(l: Layout, shape: readonly number[]): BlockForm {
   const last = l.dims[l.dims.length - 1];
   if (shape.length === 0 || l.dims.every((d) => d === 'r')) return 'rep';
+  if (l.dims.length === 2 && l.dims[0] === 'x' && l.dims[1] === 'y') return 'tblock';
   if (last === 'y') return 'rows';
   if (last === 'x') return l.dims.slice(0, -1).some((d) => d === 'y') ? 'block' : 'vec';
   return 'col';
@@ -125,6 +131,7 @@ export function tileCoords(form: BlockForm): [Expr, Expr] {
     case 'col': return [Y, 0];
     case 'rep': return [0, 0];
     case 'rows': return [Y, 0];
+    case 'tblock': return [X, Y];
   }
 }
 
@@ -136,6 +143,7 @@ export function outputGuard(form: BlockForm): Expr | undefined {
     case 'col': return eq(X, 0);
     case 'rep': return and(eq(X, 0), eq(Y, 0));
     case 'rows': return eq(X, 0);
+    case 'tblock': return undefined;
   }
 }
 

@@ -85,7 +85,7 @@ function reduceAxes(mesh: MeshGraph, op: MeshOp): number[] | undefined {
 /** Why an op has no distributed kernel for these forms, or its kernel and parameters. */
 type Choice = { kernel: string; params: Record<string, number | string>; inputs?: string[] } | { why: string };
 
-function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: number, target: Target, o: DistributeOptions, transposes: Map<string, MeshOp>): Choice {
+function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: number, target: Target, o: DistributeOptions, transposeOf: Map<string, MeshOp>): Choice {
   const val = (v: string) => mesh.values.get(v)!;
   const ins = op.inputs.filter(Boolean);
   const outs = op.outputs.filter(Boolean);
@@ -94,7 +94,7 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
   if (op.domain === '' && op.op === 'MatMul' && ins.length === 2) {
     const [a, b] = op.inputs.map(val);
     const c = val(op.outputs[0]);
-    const tr = transposes.get(op.inputs[1]);
+    const tr = form(op.inputs[0]) === 'block' ? transposeOf.get(op.inputs[1]) : undefined;
     const w = tr ? val(tr.inputs[0]) : b;
     const types = new Set([a.mem, w.mem, c.mem]);
     if (types.size !== 1 || !(a.mem === 'f32' || a.mem === 'f16')) return { why: `its operands are ${[a.mem, w.mem, c.mem].join(', ')} in SRAM; a GEMM needs one float type` };
@@ -150,6 +150,9 @@ function choose(mesh: MeshGraph, op: MeshOp, form: (v: string) => BlockForm, P: 
       return { kernel: op.op === 'Identity' ? 'dist.copy' : 'dist.view', params: {}, inputs: [op.inputs[0]] };
     }
     return { why: `it changes the 2-D view [${vx.rows},${vx.cols}] → [${vy.rows},${vy.cols}]; that redistribution has no kernel yet` };
+  }
+  if (op.op === 'Transpose' && form(op.inputs[0]) === 'block' && outForm === 'tblock') {
+    return { kernel: 'dist.call', params: {} }; // each tile transposed in place: the tblock's tiles
   }
   if (op.op === 'Gather' && form(op.inputs[1]) === 'rows') {
     if (form(op.inputs[0]) !== 'block' || outForm !== 'block' || val(op.inputs[0]).mem !== val(out).mem) return { why: 'an embedding Gather needs a 2-D block table and a block result of its type' };
@@ -222,19 +225,29 @@ export function planOnSide(mesh: MeshGraph, target: Target, P: number, o: Distri
   }
   for (const op of mesh.ops) if (op.op === 'Identity' && override.get(op.inputs[0]) === 'rows') override.set(op.outputs[0], 'rows');
   const form = (v: string) => override.get(v) ?? blockForm(mesh.values.get(v)!.type.shape, P);
-  // Transposes folded into a transposed GEMM: a 2-D Transpose read once, by MatMul's B, not an output.
-  const readers = new Map<string, number>();
-  for (const op of mesh.ops) for (const v of op.inputs) if (v) readers.set(v, (readers.get(v) ?? 0) + 1);
-  const transposes = new Map<string, MeshOp>();
+  // 2-D Transposes of block values: the transposed value is a tblock (each tile transposed in
+  // place); a MatMul reading it as B takes the source by the transposed GEMM instead, and a
+  // Transpose that nothing else reads (and is not an output) is removed.
+  const readers = new Map<string, MeshOp[]>();
+  for (const op of mesh.ops) for (const v of new Set(op.inputs)) if (v) (readers.get(v) ?? readers.set(v, []).get(v)!).push(op);
+  const transposeOf = new Map<string, MeshOp>(); // transposed value → its Transpose
+  const transposes = new Map<string, MeshOp>(); // the removed ones
   for (const op of mesh.ops) {
     const perm = op.attrs.perm;
     const t = op.outputs[0];
-    if (op.op !== 'Transpose' || op.domain !== '' || !t || mesh.outputs.includes(t) || readers.get(t) !== 1) continue;
-    if (mesh.values.get(t)!.type.shape.length !== 2 || (perm && !(perm.kind === 'ints' && perm.value[0] === 1 && perm.value[1] === 0))) continue;
-    const reader = mesh.ops.find((r) => r.inputs.includes(t))!;
-    // Only a block A times a block W folds (the transposed GEMM); otherwise the Transpose stays.
-    if (reader.op === 'MatMul' && reader.domain === '' && reader.inputs[1] === t && reader.inputs[0] !== t &&
-      form(reader.inputs[0]) === 'block' && form(op.inputs[0]) === 'block') transposes.set(t, op);
+    if (op.op !== 'Transpose' || op.domain !== '' || !t || mesh.values.get(t)!.type.shape.length !== 2) continue;
+    if ((perm && !(perm.kind === 'ints' && perm.value[0] === 1 && perm.value[1] === 0)) || form(op.inputs[0]) !== 'block') continue;
+    transposeOf.set(t, op);
+    override.set(t, 'tblock');
+    const folds = (r: MeshOp) => r.op === 'MatMul' && r.domain === '' && r.inputs[1] === t && r.inputs[0] !== t && form(r.inputs[0]) === 'block';
+    if (!mesh.outputs.includes(t) && (readers.get(t) ?? []).every(folds)) transposes.set(t, op);
+  }
+  // Elementwise results of tblock values of their own shape are tblocks too.
+  for (const op of mesh.ops) {
+    const o = op.outputs[0];
+    if (!o || op.outputs.length !== 1 || !(ELEMENTWISE.has(op.op) || (op.domain === FUSED_DOMAIN && op.op === FUSED_OP))) continue;
+    const shape = mesh.values.get(o)!.type.shape;
+    if (op.inputs.some((v) => v && override.get(v) === 'tblock' && sameShape(mesh.values.get(v)!.type.shape, shape))) override.set(o, 'tblock');
   }
   // A value that does not split over P is replicated on every core: only small ones may be.
   const capacity = target.sram.bytesPerCore;
@@ -251,7 +264,7 @@ export function planOnSide(mesh: MeshGraph, target: Target, P: number, o: Distri
   const chosen: { op: MeshOp; kernel: string; params: Record<string, number | string>; inputs: string[] }[] = [];
   for (const op of mesh.ops) {
     if (op.op === 'Transpose' && transposes.has(op.outputs[0])) continue;
-    const c = choose(mesh, op, form, P, target, o, transposes);
+    const c = choose(mesh, op, form, P, target, o, transposeOf);
     if ('why' in c) {
       throw diag('W3008', `op '${op.name}' (${op.op}) has no distributed kernel on ${P}×${P} cores: ${c.why}`, `op '${op.name}'`,
         'a model whose ops do not fit single cores runs only if every op has a distributed kernel (docs/compiler.md, "Distributed mode")');
