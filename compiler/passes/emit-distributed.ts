@@ -52,7 +52,7 @@ export function emitDistributed(inp: DistributedEmitInput): Program {
     return x;
   };
   const marks: { first: InstrRef; last: InstrRef }[] = [];
-  for (const rule of inp.rules) b.route({ colour: rule.colour, rect: rule.rect, input: rule.input, outputs: rule.outputs });
+  for (const rule of inp.rules) b.route({ colour: rule.colour, rect: rule.rect, input: rule.input, outputs: rule.outputs, ...(rule.guard !== undefined ? { guard: rule.guard } : {}) });
   schedule.steps.forEach((step, s) => {
     const op = mesh.ops[s];
     const first = r.delay(0, { loc: op.name });

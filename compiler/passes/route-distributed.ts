@@ -7,8 +7,9 @@
  * colouring over the routers' static configuration.
  * Kernels run one after another with nothing in flight between them, so colours only have to keep
  * the static router configuration unambiguous: two kernels may share a router's (colour, entering
- * port) when they configure it alike, and the program's rules are the compacted union of the
- * per-router configuration (compactRules), so they never overlap. When no colour is left, W3004
+ * port) when they configure it alike. A colour one rule set uses alone keeps that set's own (guarded)
+ * rules; a shared colour gets the compacted union of its per-router configuration (compactRules);
+ * either way no two rules overlap. When no colour is left, W3004
  * names the kernels holding the colours. The chosen colours go into the op's params
  * (`colours = "c0,c1,..."`), which emit hands back to the generator.
  */
@@ -65,6 +66,9 @@ export function routeDistributed(mesh: MeshGraph, target: Target, P: number): { 
   const table: RouterTable = new Map();
   const bySignature = new Map<string, number[]>();
   const holders = new Map<number, string[]>();
+  // Per colour, the rule sets on it (canonical rules with their colour index): a colour only one
+  // rule set uses keeps that set's own rules, which are few; shared colours get compacted cells.
+  const users = new Map<number, { rules: KernelRoute[]; index: number }[]>();
   const ops = mesh.ops.map((op) => {
     let probe;
     try {
@@ -93,6 +97,7 @@ export function routeDistributed(mesh: MeshGraph, target: Target, P: number): { 
         }
         const t = table.get(free) ?? table.set(free, new Map()).get(free)!;
         for (const [k, o] of cs) t.set(k, o);
+        (users.get(free) ?? users.set(free, []).get(free)!).push({ rules: probe.routes, index: i });
         chosen.push(free);
       }
       colours = chosen;
@@ -101,7 +106,22 @@ export function routeDistributed(mesh: MeshGraph, target: Target, P: number): { 
     for (const c of colours) (holders.get(c) ?? holders.set(c, []).get(c)!).push(op.name);
     return { ...op, params: { ...op.params, colours: colours.join(',') } };
   });
-  return { mesh: { ...mesh, ops }, rules: compactRules(table) };
+  const rules: RouteRule[] = [];
+  const shared: RouterTable = new Map();
+  for (const c of [...table.keys()].sort((a, b) => a - b)) {
+    const u = users.get(c)!;
+    if (u.length === 1) {
+      const rect = { x: 0, y: 0, width: P, height: P };
+      const seen = new Set<string>(); // a kernel may state one rule twice (the loader wants it once)
+      for (const r of u[0].rules.filter((x) => x.colour === u[0].index)) {
+        const key = JSON.stringify([r.input, r.outputs, r.guard]);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        rules.push({ colour: c, rect, input: r.input, outputs: [...r.outputs], ...(r.guard !== undefined ? { guard: r.guard } : {}) });
+      }
+    } else shared.set(c, table.get(c)!);
+  }
+  return { mesh: { ...mesh, ops }, rules: [...rules, ...compactRules(shared)] };
 }
 
 /**
