@@ -13,7 +13,7 @@ import type { Attrs } from './graph.js';
 import { getOp } from './ops/index.js';
 import { FUSED_DOMAIN, FUSED_OP, fusedSteps } from './ops/fused.js';
 import { shapeElements } from './program-call.js';
-import { DEFAULT_OPSET, evalExpr, type BufferDecl, type CallTensor, type ExprEnv, type Instr, type MemType, type UnaryFn } from './program.js';
+import { DEFAULT_OPSET, evalExpr, type Broadcast, type BufferDecl, type CallTensor, type ExprEnv, type Instr, type MemType, type UnaryFn } from './program.js';
 import type { Target } from './target.js';
 
 // ---- the machine's compute instructions -------------------------------------------------------
@@ -176,6 +176,17 @@ export function callCost(call: CallShape, target: Target): number {
 
 // ---- any compute instruction ------------------------------------------------------------------
 
+/** The whole cost (issue included) of a `unary` of n elements from a `src`-typed to a `dst`-typed buffer. */
+export function unaryCost(target: Target, fn: UnaryFn, n: number, src: MemType, dst: MemType): number {
+  return target.overhead.issue + unaryCycles(n, UNARY_FN_COST[fn], lanesFor(target, [src], dst), target.sram.readWordsPerCycle, target.sram.writeWordsPerCycle);
+}
+
+/** The whole cost (issue included) of a `binary` over rows × cols with b broadcast as `bcast`. */
+export function binaryCost(target: Target, rows: number, cols: number, bcast: Broadcast, a: MemType, b: MemType, dst: MemType): number {
+  const bSize = bcast === 'none' ? rows * cols : bcast === 'row' ? cols : bcast === 'col' ? rows : 1;
+  return target.overhead.issue + binaryCycles(rows, cols, bSize, bcast !== 'none', lanesFor(target, [a, b], dst), target.sram.readWordsPerCycle, target.sram.writeWordsPerCycle);
+}
+
 /**
  * The whole cost (issue included) of a compute instruction on a core whose expression variables are
  * `env`, with the kernel's `buffers` (for operand types): matmul, unary, binary, reduce, fill, call,
@@ -191,12 +202,9 @@ export function computeInstrCost(ins: Instr, env: ExprEnv, buffers: readonly Buf
     case 'matmul':
       return issue + matmulCycles(e(ins.m), e(ins.k), e(ins.n), ins.accumulate, lanesFor(target, [ty(ins.a.buf), ty(ins.b.buf)], ty(ins.c.buf)), R, W);
     case 'unary':
-      return issue + unaryCycles(e(ins.n), UNARY_FN_COST[ins.fn], lanesFor(target, [ty(ins.src.buf)], ty(ins.dst.buf)), R, W);
-    case 'binary': {
-      const rows = e(ins.rows), cols = e(ins.cols);
-      const bSize = ins.bcast === 'none' ? rows * cols : ins.bcast === 'row' ? cols : ins.bcast === 'col' ? rows : 1;
-      return issue + binaryCycles(rows, cols, bSize, ins.bcast !== 'none', lanesFor(target, [ty(ins.a.buf), ty(ins.b.buf)], ty(ins.dst.buf)), R, W);
-    }
+      return unaryCost(target, ins.fn, e(ins.n), ty(ins.src.buf), ty(ins.dst.buf));
+    case 'binary':
+      return binaryCost(target, e(ins.rows), e(ins.cols), ins.bcast, ty(ins.a.buf), ty(ins.b.buf), ty(ins.dst.buf));
     case 'reduce': {
       const rows = e(ins.rows), cols = e(ins.cols);
       return issue + reduceCycles(rows, cols, ins.axis === 'cols' ? rows : cols, lanesFor(target, [ty(ins.src.buf)], ty(ins.dst.buf)), R, W);

@@ -17,14 +17,15 @@
  * An id outside [−V, V) matches no tile and leaves its row zero (the reference evaluation, which
  * `wafer run --check` runs, refuses it).
  */
-import { and, eq, gt, lt, max, select, sub, Y, add, type BodyBuilder, type BufferRef, type OperandLike } from '../../ir/program-builder.js';
-import { UNARY_FN_COST, fillCycles, lanesFor, unaryCycles } from '../../ir/program-cost.js';
+import { eq, sub, Y, add, type BodyBuilder, type BufferRef, type OperandLike } from '../../ir/program-builder.js';
+import { fillCycles, unaryCost } from '../../ir/program-cost.js';
 import type { DType } from '../../ir/dtype.js';
-import type { Expr, MemType } from '../../ir/program.js';
+import type { MemType } from '../../ir/program.js';
+import { lineBroadcastFinish, lineBroadcastRoutes, lineBroadcastWorst } from './broadcast.js';
 import { callKernelCycles, type CallSpec } from './call.js';
-import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
+import type { EmittedKernel, KernelEnv } from './kernel.js';
 import { scratchBuffer } from './kernel.js';
-import { postOffset, streamCycles } from './timing.js';
+import { streamCycles } from './timing.js';
 
 export interface GatherShape {
   /** Vocabulary rows and columns of the table. */
@@ -39,20 +40,6 @@ export interface GatherShape {
   idsDtype: DType;
 }
 
-/** Column broadcast from any root row (the rules do not depend on which row sends). */
-function columnBroadcastRoutes(P: number, colour: number): KernelRoute[] {
-  const last = P - 1;
-  return [
-    { colour, input: 'ramp', outputs: ['north', 'south'], guard: and(gt(Y, 0), lt(Y, last)) },
-    { colour, input: 'ramp', outputs: ['south'], guard: eq(Y, 0) },
-    { colour, input: 'ramp', outputs: ['north'], guard: eq(Y, last) },
-    { colour, input: 'north', outputs: ['ramp', 'south'], guard: lt(Y, last) },
-    { colour, input: 'north', outputs: ['ramp'], guard: eq(Y, last) },
-    { colour, input: 'south', outputs: ['ramp', 'north'], guard: gt(Y, 0) },
-    { colour, input: 'south', outputs: ['ramp'], guard: eq(Y, 0) },
-  ];
-}
-
 function emitCall(body: BodyBuilder, c: CallSpec): void {
   const arg = (x: CallSpec['inputs'][number]) => (x ? { at: x.at, dtype: x.dtype, shape: x.shape } : null);
   body.call(c.opType, c.inputs.map(arg), c.outputs.map(arg), c.attrs, { domain: c.domain });
@@ -65,7 +52,7 @@ export function emitDistGather(env: KernelEnv, s: GatherShape, bufs: { table: Bu
   const { P } = s;
   const vt = s.V / P, dt = s.D / P, n = s.n / P;
   const { issue: Iss, loop: Lp } = t.overhead;
-  const { readWordsPerCycle: R, writeWordsPerCycle: W } = t.sram;
+  const W = t.sram.writeWordsPerCycle;
   const sc = (name: string, type: MemType, len: number) => scratchBuffer(env, `${env.loc}.${name}`, type, len);
   const Rt = sc('R', s.type, vt * dt), J = sc('J', 'i32', n), m1 = sc('m1', 'i32', n), m2 = sc('m2', 'i32', n), idx = sc('idx', 'i32', n);
   const g = sc('g', s.type, n * dt), k = sc('k', 'i32', 4); // k: V/P, 0, V/P − 1, V
@@ -77,7 +64,7 @@ export function emitDistGather(env: KernelEnv, s: GatherShape, bufs: { table: Bu
   rb.fill(k.at(3), 1, s.V);
   rb.fill(bufs.out, n * dt, 0);
   rb.copy(J, bufs.ids, n);
-  cycles += 4 * (Iss + fillCycles(1, W)) + Iss + fillCycles(n * dt, W) + Iss + unaryCycles(n, UNARY_FN_COST.copy, lanesFor(t, ['i32'], 'i32'), R, W);
+  cycles += 4 * (Iss + fillCycles(1, W)) + Iss + fillCycles(n * dt, W) + unaryCost(t, 'copy', n, 'i32', 'i32');
   const ids = (b: OperandLike, shape: number[]) => ({ at: b, dtype: s.idsDtype, shape });
   const bools = (b: OperandLike, shape: number[]) => ({ at: b, dtype: 'bool' as DType, shape });
   const vals = (b: OperandLike, shape: number[]) => ({ at: b, dtype: s.dtype, shape });
@@ -101,10 +88,9 @@ export function emitDistGather(env: KernelEnv, s: GatherShape, bufs: { table: Bu
   ];
   const callCycles = calls.reduce((a, c) => a + callKernelCycles(c, t), 0);
   // The broadcast step: the root row copies its tile to R (the others wait as long), then sends it.
-  const copy = Iss + unaryCycles(vt * dt, UNARY_FN_COST.copy, lanesFor(t, [s.type], s.type), R, W);
+  const copy = unaryCost(t, 'copy', vt * dt, s.type, s.type);
   const D = streamCycles(t, s.type, vt * dt);
-  const post = postOffset(t);
-  const stepB = copy + post + Math.max(Iss, 2 * t.link.rampLatency + (P - 1) * t.link.hopLatency + D);
+  const stepB = copy + lineBroadcastWorst(t, P, D);
   const [colour] = env.colours.colours;
   rb.loop(P, (body, step) => {
     const root = eq(Y, step);
@@ -113,12 +99,9 @@ export function emitDistGather(env: KernelEnv, s: GatherShape, bufs: { table: Bu
     body.send(bufs.table, vt * dt, colour, { guard: root });
     body.recv(Rt, vt * dt, colour, { guard: eq(root, 0) });
     body.wait();
-    const hops: Expr = select(gt(Y, step), sub(Y, step), sub(step, Y));
-    const arrival = add(2 * t.link.rampLatency, { op: 'mul', a: hops, b: t.link.hopLatency }, D);
-    const finish: Expr = add(copy + post, select(root, Math.max(Iss, D), max(Iss, arrival)));
-    body.delay(sub(stepB, finish));
+    body.delay(sub(stepB, add(copy, lineBroadcastFinish(t, 'y', step, D))));
     for (const c of calls) emitCall(body, c);
   });
   cycles += Iss + P * (Lp + stepB + callCycles);
-  return { routes: columnBroadcastRoutes(P, colour), scratch: [Rt, J, m1, m2, idx, g, k], cycles, finish: cycles };
+  return { routes: lineBroadcastRoutes(colour, 'y'), scratch: [Rt, J, m1, m2, idx, g, k], cycles, finish: cycles };
 }

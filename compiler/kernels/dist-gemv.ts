@@ -14,15 +14,16 @@
  * the allreduce are f32 (fp16 FMA with fp32 accumulation) and y is rounded to f16 once, after every
  * core is padded to the allreduce's end.
  */
-import { and, eq, gt, lt, max, ne, select, sub, X, Y, add, type BufferRef } from '../../ir/program-builder.js';
-import { UNARY_FN_COST, lanesFor, unaryCycles } from '../../ir/program-cost.js';
-import type { Expr, MemType } from '../../ir/program.js';
+import { eq, ne, sub, X, Y, add, type BufferRef } from '../../ir/program-builder.js';
+import { unaryCost } from '../../ir/program-cost.js';
+import type { MemType } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import type { AllreduceAlgorithm } from './allreduce.js';
 import { emitGemv, gemvCost } from './gemv.js';
-import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
+import { lineBroadcastFinish, lineBroadcastRoutes, lineBroadcastWorst } from './broadcast.js';
+import type { EmittedKernel, KernelEnv } from './kernel.js';
 import { scratchBuffer } from './kernel.js';
-import { postOffset, receiverFinish, senderFinish, streamCycles } from './timing.js';
+import { streamCycles } from './timing.js';
 
 export interface DistGemvShape {
   K: number;
@@ -34,9 +35,9 @@ export interface DistGemvShape {
 /** Cycles of the diagonal copy and of the row multicast step (all cores padded to the slowest). */
 function broadcastCost(t: Target, s: DistGemvShape): { copy: number; step: number; D: number } {
   const kt = s.K / s.P;
-  const copy = t.overhead.issue + unaryCycles(kt, UNARY_FN_COST.copy, lanesFor(t, [s.type], s.type), t.sram.readWordsPerCycle, t.sram.writeWordsPerCycle);
+  const copy = unaryCost(t, 'copy', kt, s.type, s.type);
   const D = streamCycles(t, s.type as MemType, kt);
-  return { copy, D, step: copy + Math.max(senderFinish(t, D), receiverFinish(t, D, s.P - 1)) };
+  return { copy, D, step: copy + lineBroadcastWorst(t, s.P, D) };
 }
 
 /** The exact cycles of the kernel with an allreduce algorithm. */
@@ -50,21 +51,7 @@ const gemvShapeOf = (s: DistGemvShape) => ({ K: s.K, N: s.N, P: s.P, type: s.typ
 
 /** The final f32 → f16 copy of y's tile. */
 function roundCost(t: Target, s: DistGemvShape): number {
-  return t.overhead.issue + unaryCycles(s.N / s.P, UNARY_FN_COST.copy, lanesFor(t, ['f32'], 'f16'), t.sram.readWordsPerCycle, t.sram.writeWordsPerCycle);
-}
-
-/** The row multicast from the diagonal (relative to the P×P region). */
-function broadcastRoutes(P: number, colour: number): KernelRoute[] {
-  const last = P - 1;
-  return [
-    { colour, input: 'ramp', outputs: ['east', 'west'], guard: and(eq(X, Y), gt(X, 0), lt(X, last)) },
-    { colour, input: 'ramp', outputs: ['east'], guard: and(eq(X, Y), eq(X, 0)) },
-    { colour, input: 'ramp', outputs: ['west'], guard: and(eq(X, Y), eq(X, last)) },
-    { colour, input: 'west', outputs: ['ramp', 'east'], guard: and(gt(X, Y), lt(X, last)) },
-    { colour, input: 'west', outputs: ['ramp'], guard: and(gt(X, Y), eq(X, last)) },
-    { colour, input: 'east', outputs: ['ramp', 'west'], guard: and(lt(X, Y), gt(X, 0)) },
-    { colour, input: 'east', outputs: ['ramp'], guard: and(lt(X, Y), eq(X, 0)) },
-  ];
+  return unaryCost(t, 'copy', s.N / s.P, 'f32', 'f16');
 }
 
 export function emitDistGemv(env: KernelEnv, s: DistGemvShape, algorithm: AllreduceAlgorithm, bufs: { a: BufferRef; W: BufferRef; y: BufferRef }): EmittedKernel {
@@ -92,12 +79,8 @@ export function emitDistGemv(env: KernelEnv, s: DistGemvShape, algorithm: Allred
   rb.send(bufs.a, kt, colour, { guard: eq(X, Y) });
   rb.recv(xs, kt, colour, { guard: ne(X, Y) });
   rb.wait();
-  const { issue: I } = t.overhead;
-  const hops: Expr = select(gt(X, Y), sub(X, Y), sub(Y, X));
-  const arrival = add(2 * t.link.rampLatency, { op: 'mul', a: hops, b: t.link.hopLatency }, b.D);
-  const finish1: Expr = add(b.copy, postOffset(t), select(eq(X, Y), Math.max(I, b.D), max(I, arrival)));
-  rb.delay(sub(b.step, finish1));
+  rb.delay(sub(b.step, add(b.copy, lineBroadcastFinish(t, 'x', Y, b.D))));
   const g = emitGemv({ ...env, colours: { colours: rest } }, algorithm, gemvShape, { x: xs, W: bufs.W, y: y32 });
   const done = finishRound(g, b.step);
-  return { ...done, routes: [...broadcastRoutes(s.P, colour), ...g.routes], scratch: [xs, ...done.scratch] };
+  return { ...done, routes: [...lineBroadcastRoutes(colour, 'x'), ...g.routes], scratch: [xs, ...done.scratch] };
 }

@@ -16,12 +16,13 @@
  */
 import type { BufferRef, RegionBuilder } from '../../ir/program-builder.js';
 import { sub } from '../../ir/program-builder.js';
-import { UNARY_FN_COST, binaryCycles, lanesFor, unaryCycles } from '../../ir/program-cost.js';
+import { binaryCost, unaryCost } from '../../ir/program-cost.js';
 import type { Broadcast, Expr, MemType, UnaryFn } from '../../ir/program.js';
 import type { AllreduceAlgorithm } from './allreduce.js';
 import { reduceAlongAxis, type AxisReduceFn } from './allreduce-reduce.js';
 import type { BlockForm } from './blocks.js';
 import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
+import { scratchBuffer } from './kernel.js';
 
 export interface RowwiseShape {
   type: MemType;
@@ -44,15 +45,12 @@ class Rowwise {
   cycles = 0;
   readonly routes: KernelRoute[] = [];
   readonly scratch: BufferRef[] = [];
-  private readonly lanes: number;
-  constructor(private readonly env: KernelEnv, private readonly s: RowwiseShape) {
-    this.lanes = lanesFor(env.target, [s.type], s.type);
-  }
+  constructor(private readonly env: KernelEnv, private readonly s: RowwiseShape) {}
   private get rb(): RegionBuilder {
     return this.env.region;
   }
   buffer(name: string, length: number): BufferRef {
-    const b = this.env.scratch ? this.env.scratch(`${this.env.loc}.${name}`, this.s.type, length) : this.rb.buffer(`${this.env.loc}.${name}`, this.s.type, length);
+    const b = scratchBuffer(this.env, `${this.env.loc}.${name}`, this.s.type, length);
     this.scratch.push(b);
     return b;
   }
@@ -67,21 +65,17 @@ class Rowwise {
   }
   /** A type-converting copy (f16 → f32 exact, f32 → f16 rounded). */
   copy(dst: BufferRef, src: BufferRef, n: number, from: MemType, to: MemType): void {
-    const t = this.env.target;
     this.rb.unary('copy', dst, src, n);
-    this.cycles += t.overhead.issue + unaryCycles(n, UNARY_FN_COST.copy, lanesFor(t, [from], to), t.sram.readWordsPerCycle, t.sram.writeWordsPerCycle);
+    this.cycles += unaryCost(this.env.target, 'copy', n, from, to);
   }
   unary(fn: UnaryFn, dst: BufferRef, src: BufferRef, n: number, scalar = 0): void {
-    const t = this.env.target;
     this.rb.unary(fn, dst, src, n, { scalar });
-    this.cycles += t.overhead.issue + unaryCycles(n, UNARY_FN_COST[fn], this.lanes, t.sram.readWordsPerCycle, t.sram.writeWordsPerCycle);
+    this.cycles += unaryCost(this.env.target, fn, n, this.s.type, this.s.type);
   }
   binary(fn: 'add' | 'sub' | 'mul' | 'div', dst: BufferRef, a: BufferRef, b: BufferRef, bcast: Broadcast): void {
-    const t = this.env.target;
-    const { rows, cols } = this.s;
+    const { rows, cols, type } = this.s;
     this.rb.binary(fn, dst, a, b, rows, cols, { bcast });
-    const bSize = bcast === 'none' ? rows * cols : bcast === 'row' ? cols : bcast === 'col' ? rows : 1;
-    this.cycles += t.overhead.issue + binaryCycles(rows, cols, bSize, bcast !== 'none', this.lanes, t.sram.readWordsPerCycle, t.sram.writeWordsPerCycle);
+    this.cycles += binaryCost(this.env.target, rows, cols, bcast, type, type, type);
   }
   done(): EmittedKernel {
     return { routes: this.routes, scratch: this.scratch, cycles: this.cycles, finish: this.cycles };

@@ -29,7 +29,7 @@
  */
 import type { MeshGraph, MeshOp } from '../../ir/mesh.js';
 import { ProgramBuilder, sub, type BufferRef } from '../../ir/program-builder.js';
-import { UNARY_FN_COST, lanesFor, unaryCycles } from '../../ir/program-cost.js';
+import { unaryCost } from '../../ir/program-cost.js';
 import { MEM_TYPE_BYTES, type Expr, type MemType } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import { ALLREDUCE_ALGORITHMS, type AllreduceAlgorithm } from './allreduce.js';
@@ -108,7 +108,7 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
     case 'dist.copy': {
       const n = tileElementsOf(mesh, op.outputs[0], P);
       rb.copy(buf(op.outputs[0]), buf(op.inputs[0]), n);
-      const cycles = t.overhead.issue + unaryCycles(n, UNARY_FN_COST.copy, lanesFor(t, [mem(op.inputs[0])], mem(op.outputs[0])), t.sram.readWordsPerCycle, t.sram.writeWordsPerCycle);
+      const cycles = unaryCost(t, 'copy', n, mem(op.inputs[0]), mem(op.outputs[0]));
       return { routes: [], scratch: [], cycles, finish: cycles };
     }
     case 'dist.reduce': {
@@ -151,7 +151,7 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
       const g = emitGemm(kernel, env, { M, K, N, P, type, acc: 'f32' }, { A: buf(op.inputs[0]), B: buf(op.inputs[1]), C: c32 });
       if (!(typeof g.finish === 'number' && g.finish === g.cycles)) rb.delay(sub(g.cycles, g.finish));
       rb.copy(buf(op.outputs[0]), c32, mn);
-      const copy = t.overhead.issue + unaryCycles(mn, UNARY_FN_COST.copy, lanesFor(t, ['f32'], 'f16'), t.sram.readWordsPerCycle, t.sram.writeWordsPerCycle);
+      const copy = unaryCost(t, 'copy', mn, 'f32', 'f16');
       return { routes: g.routes, scratch: [c32, ...g.scratch], cycles: g.cycles + copy, finish: g.cycles + copy };
     }
   }

@@ -26,10 +26,11 @@
  *   steps 1…P−2    phase(r = s + 1), C += A_s·B_s, delay, wait      (a loop; the delay depends on s)
  *   step P − 1     C += A_{P−1}·B_{P−1}
  */
-import { add, and, eq, H, max, mod, mul, ne, sub, W, X, Y, type BodyBuilder, type BufferRef } from '../../ir/program-builder.js';
-import type { Expr, Port } from '../../ir/program.js';
+import { add, and, eq, max, mod, mul, ne, sub, X, Y, type BodyBuilder, type BufferRef } from '../../ir/program-builder.js';
+import type { Expr } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import { figures, matmulCost, streamCycles, tiles, type Figures, type GemmShape } from './gemm.js';
+import { lineBroadcastRoutes } from './broadcast.js';
 import { checkGemmCall, type GemmBuffers } from './gemm-ring.js';
 import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
 import { scratchBuffer } from './kernel.js';
@@ -83,22 +84,6 @@ export function summaCost(shape: GemmShape, target: Target): SummaCostParts {
   return { ...parts, cycles, finish: cycles, computeCoreCycles: P * P * compute };
 }
 
-/** Broadcast routes along one axis from any root on one colour. */
-function broadcastRoutes(colour: number, axis: 'x' | 'y'): KernelRoute[] {
-  const v = axis === 'x' ? X : Y, size = axis === 'x' ? W : H;
-  const [low, high]: Port[] = axis === 'x' ? ['west', 'east'] : ['north', 'south'];
-  const first = eq(v, 0), last = eq(v, sub(size, 1)), inner = and(ne(v, 0), ne(v, sub(size, 1)));
-  return [
-    { colour, input: 'ramp', outputs: [low, high], guard: inner },
-    { colour, input: 'ramp', outputs: [high], guard: first },
-    { colour, input: 'ramp', outputs: [low], guard: last },
-    { colour, input: low, outputs: ['ramp', high], guard: inner },
-    { colour, input: low, outputs: ['ramp'], guard: last },
-    { colour, input: high, outputs: ['ramp', low], guard: inner },
-    { colour, input: high, outputs: ['ramp'], guard: first },
-  ];
-}
-
 /** Emits SUMMA into env.region. */
 export function emitSumma(env: KernelEnv, shape: GemmShape, bufs: GemmBuffers): EmittedKernel & { parts: SummaCostParts } {
   const { P, type } = shape;
@@ -120,7 +105,7 @@ export function emitSumma(env: KernelEnv, shape: GemmShape, bufs: GemmBuffers): 
   const Ar = scratchBuffer(env, `${env.loc}.Ar`, type, 2 * mk);
   const Br = scratchBuffer(env, `${env.loc}.Br`, type, 2 * kn);
   const [cRow, cCol] = env.colours.colours;
-  const routes = [...broadcastRoutes(cRow, 'x'), ...broadcastRoutes(cCol, 'y')];
+  const routes = [...lineBroadcastRoutes(cRow, 'x'), ...lineBroadcastRoutes(cCol, 'y')];
 
   /** Posts the broadcasts of root r into slot `slot`. */
   const phase = (body: BodyBuilder, r: Expr, slot: Expr) => {
