@@ -138,17 +138,6 @@ function runDistributed(graph: Graph, options: CompileOptions): BackendState {
 }
 
 function runBackendAs(graph: Graph, options: CompileOptions, layout: 'single' | 'distributed', maxSide?: number): BackendState {
-  try {
-    return runPassesOf(graph, options, layout, maxSide);
-  } catch (e) {
-    const side = (e as { side?: number }).side;
-    // (A memory map that overflows would only grow on a smaller side: W3005 is final.)
-    if (e instanceof DiagnosticError && side !== undefined && e.diagnostics.some((d) => d.code === 'W3004')) throw new SideFailure(e.diagnostics, side);
-    throw e;
-  }
-}
-
-function runPassesOf(graph: Graph, options: CompileOptions, layout: 'single' | 'distributed', maxSide?: number): BackendState {
   let s: BackendState = {
     graph, target: options.target, options: { dtype: options.dtype, layout, gemm: options.gemm, allreduce: options.allreduce, fuse: options.fuse, maxSide }, notes: [],
   };
@@ -163,9 +152,10 @@ function runPassesOf(graph: Graph, options: CompileOptions, layout: 'single' | '
     try {
       s = pass.run(s);
     } catch (e) {
-      // Which distributed side failed, for runDistributed's retry.
+      // Routers out of colours on the chosen side: runDistributed retries smaller ones. (A memory map
+      // that overflows would only grow on a smaller side: W3005 is final.)
       const side = s.mesh ? distributedSide(s.mesh) : undefined;
-      if (e instanceof DiagnosticError && side !== undefined) Object.assign(e, { side });
+      if (e instanceof DiagnosticError && side !== undefined && e.diagnostics.some((d) => d.code === 'W3004')) throw new SideFailure(e.diagnostics, side);
       throw e;
     }
     options.onTime?.(pass.id, performance.now() - t0);

@@ -17,6 +17,7 @@ import { MEM_TYPE_BYTES } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import { dryRun, tileElementsOf, viewRoots } from '../kernels/distributed.js';
 import type { SramBuffer, SramPlan, SramTensor } from '../pipeline.js';
+import { firstFit, type Placed } from './first-fit.js';
 import { opColours } from './route-distributed.js';
 
 const align4 = (n: number) => Math.ceil(n / 4) * 4;
@@ -69,17 +70,12 @@ export function allocateDistributed(mesh: MeshGraph, target: Target, P: number):
   });
   // Largest first (ties: earlier first, then by name).
   const order = [...items].sort((a, b) => b.bytes - a.bytes || a.live[0] - b.live[0] || (a.buffer.name < b.buffer.name ? -1 : a.buffer.name > b.buffer.name ? 1 : 0));
-  const placed: Item[] = [];
+  const placed: Placed[] = [];
   let top = 0;
   for (const it of order) {
-    const busy = placed.filter((p) => p.live[0] <= it.live[1] && it.live[0] <= p.live[1]).sort((a, b) => a.buffer.offset - b.buffer.offset);
-    let off = 0;
-    for (const p of busy) {
-      if (off + it.bytes <= p.buffer.offset) break;
-      off = Math.max(off, p.buffer.offset + p.bytes);
-    }
+    const off = firstFit(it.bytes, it.live, placed);
     it.buffer.offset = off;
-    placed.push(it);
+    placed.push({ off, bytes: it.bytes, live: it.live });
     top = Math.max(top, off + it.bytes);
   }
   const origin = { x: 0, y: 0 };

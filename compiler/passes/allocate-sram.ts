@@ -24,6 +24,7 @@ import type { Target } from '../../ir/target.js';
 import { distributedSide } from '../kernels/distributed.js';
 import { parseTileName } from '../kernels/tiled.js';
 import { allocateDistributed } from './allocate-sram-distributed.js';
+import { firstFit, type Placed } from './first-fit.js';
 import type { BackendPass, BackendState, Core, SramBuffer, SramPlan, SramTensor } from '../pipeline.js';
 
 const align4 = (n: number) => Math.ceil(n / 4) * 4;
@@ -46,23 +47,6 @@ export function liveRanges(mesh: MeshGraph): Map<string, [number, number]> {
   });
   for (const v of [...mesh.constants.keys(), ...mesh.inputs, ...mesh.outputs]) live.set(v, [0, Math.max(0, last)]);
   return live;
-}
-
-interface Placed {
-  off: number;
-  bytes: number;
-  live: [number, number];
-}
-
-/** Lowest 4-aligned offset where [off, off + bytes) misses every placed range live at the same time on all the given cores. */
-function firstFit(bytes: number, live: [number, number], occupied: Placed[]): number {
-  const busy = occupied.filter((p) => p.bytes > 0 && p.live[0] <= live[1] && live[0] <= p.live[1]).sort((a, b) => a.off - b.off);
-  let off = 0;
-  for (const p of busy) {
-    if (off + bytes <= p.off) break;
-    if (p.off + p.bytes > off) off = align4(p.off + p.bytes);
-  }
-  return off;
 }
 
 export function allocateSram(mesh: MeshGraph, target: Target): SramPlan {

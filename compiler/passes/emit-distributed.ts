@@ -104,7 +104,8 @@ export function emitDistributed(inp: DistributedEmitInput): Program {
   return b.build();
 }
 
-function constData(t: Tensor, mem: MemType): Float32Array | Int32Array {
+/** A constant tensor's values as the SRAM type's array (the builder writes its bytes). */
+export function constData(t: Tensor, mem: MemType): Float32Array | Int32Array {
   const n = t.data.length;
   const out = mem === 'i32' ? new Int32Array(n) : new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = Number(t.data[i]);

@@ -27,7 +27,6 @@ import type { MeshGraph } from '../../ir/mesh.js';
 import { ProgramBuilder, X, Y, and, eq, or, select, type BufferRef, type InstrRef, type RegionBuilder } from '../../ir/program-builder.js';
 import type { Expr, Program, Rect } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
-import type { Tensor } from '../../ir/tensor.js';
 import { printGraph } from '../../ir/text.js';
 import { isStatic } from '../../ir/graph.js';
 import { parseTileName } from '../kernels/tiled.js';
@@ -35,7 +34,7 @@ import { emitCallKernel, type CallSpec } from '../kernels/call.js';
 import { emitTransferKernel } from '../kernels/transfer.js';
 import type { BackendPass, BackendState, Core, Placement, Schedule, SramPlan, SramTensor, TransferRoute } from '../pipeline.js';
 import { distributedSide } from '../kernels/distributed.js';
-import { emitDistributed } from './emit-distributed.js';
+import { constData, emitDistributed } from './emit-distributed.js';
 import { programRules } from './route.js';
 
 /** Guard selecting one core of the region (undefined when the region has one core). */
@@ -163,9 +162,7 @@ export function emitProgram(inp: EmitInput): Program {
   // Constants: each tensor into its own buffer on its core.
   for (const t of [...sram.tensors].filter((x) => x.kind === 'const').sort((a, c) => (a.buffer < c.buffer ? -1 : a.buffer > c.buffer ? 1 : 0))) {
     if (t.elements === 0) continue;
-    const tensor: Tensor = mesh.constants.get(t.value)!;
-    const data = t.mem === 'i32' ? new Int32Array(t.elements) : new Float32Array(t.elements);
-    for (let i = 0; i < tensor.data.length; i++) data[i] = Number(tensor.data[i]);
+    const data = constData(mesh.constants.get(t.value)!, t.mem);
     b.constant(`const.${t.buffer}`, t.mem, [1, t.elements], { buffer: buffers.get(t.buffer)!, tile: [1, t.elements], at: [0, 0], guard: coreGuard(t.core, region) }, data);
   }
   // Inputs and outputs: whole, in their slot on their core.
