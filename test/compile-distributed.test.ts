@@ -64,6 +64,29 @@ function run(text: string, options: CompileOptions) {
   return { res, out };
 }
 
+/** Tolerances by dtype: float32 as the conformance runs, float16 within one unit in the last place of the once-rounded reference. */
+const TOL: Record<string, { rtol: number; atol: number }> = { float32: { rtol: 1e-3, atol: 1e-4 }, float16: { rtol: 2 ** -10, atol: 2 ** -14 } };
+
+/**
+ * Emulates a compiled program on `feeds` (functional), requires every output to match the reference
+ * evaluation of the compiled graph (floats within TOL, integers exactly) and measured == predicted
+ * cycles; returns the run.
+ */
+function expectRun(res: ReturnType<typeof compile>, feeds: ReadonlyMap<string, Tensor>): ReturnType<typeof emulate> {
+  const data = [...feeds].filter(([, v]) => v.data.length > 0).map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)] as const);
+  const out = emulate(res.program, { mode: 'functional', inputs: new Map(data) });
+  const ref = evaluateGraph(res.graph, new Map(feeds));
+  for (const o of out.outputs!) {
+    const want = ref.get(o.name)!;
+    const got = Tensor.from(want.dtype, o.shape, Array.from(o.data));
+    const cmp = compareTensors(got, want, TOL[want.dtype] ?? { rtol: 0, atol: 0 });
+    expect(cmp.ok, `${o.name}: ${JSON.stringify(cmp)}`).toBe(true);
+  }
+  expect(out.prediction.matched).toBe(true);
+  expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
+  return out;
+}
+
 function expectMatches(res: ReturnType<typeof compile>, out: ReturnType<typeof emulate>): void {
   const ref = evaluateGraph(res.graph, inputs);
   expect(out.outputs!.map((o) => o.name).sort()).toEqual(['h', 'p']);
@@ -129,14 +152,7 @@ describe('distributed mode', () => {
     const res = compile(parseGraph(text), { target: target(spec), layout: 'distributed', allreduce });
     expect(res.mesh.ops.map((o) => o.kernel)).toEqual(['dist.layernorm', 'dist.rmsnorm', 'dist.call', 'dist.reduce', 'dist.reduce']);
     expect(res.mesh.ops.filter((o) => o.kernel === 'dist.reduce').map((o) => o.params.axis)).toEqual(['rows', 'rows']);
-    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
-    const ref = evaluateGraph(res.graph, feeds);
-    for (const o of out.outputs!) {
-      const cmp = compareTensors(new Tensor('float32', o.shape, o.data), ref.get(o.name)!, { rtol: 1e-3, atol: 1e-4 });
-      expect(cmp.ok, `${o.name}: ${JSON.stringify(cmp)}`).toBe(true);
-    }
-    expect(out.prediction.matched).toBe(true);
-    expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
+    expectRun(res, feeds);
   });
 
   it.each(['mesh:4x4', 'mesh:8x8'])('single-head attention on %s: Q·Kᵀ by the transposed GEMM, masked Softmax, ·V', (spec) => {
@@ -171,12 +187,7 @@ describe('distributed mode', () => {
     expect(kernel('pv')).toMatch(/^gemm\.(meshgemm|cannon|summa)$/);
     // %x feeds three GEMMs, which shift their operands: the first two get copies.
     expect(res.mesh.ops.filter((o) => o.kernel === 'dist.copy' && o.outputs[0].startsWith('x#gemm'))).toHaveLength(2);
-    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
-    const ref = evaluateGraph(res.graph, new Map(feeds));
-    const cmp = compareTensors(new Tensor('float32', out.outputs![0].shape, out.outputs![0].data), ref.get('o')!, { rtol: 1e-3, atol: 1e-4 });
-    expect(cmp.ok, JSON.stringify(cmp)).toBe(true);
-    expect(out.prediction.matched).toBe(true);
-    expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
+    expectRun(res, new Map(feeds));
   });
 
   it.each([['mesh:4x4', 'ktree'], ['mesh:4x4', 'chain'], ['mesh:8x8', 'ring'], ['mesh:8x8', 'auto']] as const)(
@@ -200,12 +211,7 @@ describe('distributed mode', () => {
       const kernels = res.mesh.ops.map((o) => o.kernel);
       expect(kernels.filter((k) => k.startsWith('gemv.'))).toHaveLength(2);
       if (allreduce !== 'auto') expect(kernels).toContain(`gemv.${allreduce}`);
-      const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
-      const ref = evaluateGraph(res.graph, feeds);
-      const cmp = compareTensors(new Tensor('float32', out.outputs![0].shape, out.outputs![0].data), ref.get('y')!, { rtol: 1e-3, atol: 1e-4 });
-      expect(cmp.ok, JSON.stringify(cmp)).toBe(true);
-      expect(out.prediction.matched).toBe(true);
-      expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
+      expectRun(res, feeds);
     });
 
   it('Reshapes keeping the tiles are views of their input\'s buffer; a GEMM gets a copy when any view of its operand lives on', () => {
@@ -229,13 +235,7 @@ describe('distributed mode', () => {
     const bufferOf = (v: string) => sram.tensors.find((t) => t.value === v)!.buffer;
     expect(bufferOf('r')).toBe(bufferOf('x'));
     expect(bufferOf('h3')).toBe(bufferOf('h'));
-    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
-    const ref = evaluateGraph(res.graph, feeds);
-    for (const o of out.outputs!) {
-      const cmp = compareTensors(new Tensor('float32', o.shape, o.data), ref.get(o.name)!, { rtol: 1e-3, atol: 1e-4 });
-      expect(cmp.ok, `${o.name}: ${JSON.stringify(cmp)}`).toBe(true);
-    }
-    expect(out.prediction.matched).toBe(true);
+    expectRun(res, feeds);
   });
 
   it.each(['meshgemm', 'cannon', 'summa', 'transposed'] as const)('an f16 %s GEMM accumulates in f32 and rounds once (fp16 FMA with fp32 accumulation)', (gemm) => {
@@ -250,13 +250,8 @@ describe('distributed mode', () => {
     const feeds = new Map([['a', Tensor.from('float16', [16, 256], Array.from(seededFloats(97, 4096, 2)))], ['b', Tensor.from('float16', transposed ? [16, 256] : [256, 16], Array.from(seededFloats(98, 4096, 2)))]]);
     const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed', ...(transposed ? {} : { gemm }) });
     expect(res.mesh.ops.map((o) => o.kernel)).toEqual([`gemm.${gemm}`]);
-    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
-    const want = evaluateGraph(res.graph, feeds).get('c')!;
     // The exact product rounded once: at most one f16 unit apart (f32 partial sums).
-    const cmp = compareTensors(Tensor.from('float16', [16, 16], Array.from(out.outputs![0].data)), want, { rtol: 2 ** -10, atol: 2 ** -14 });
-    expect(cmp.ok, JSON.stringify(cmp)).toBe(true);
-    expect(out.prediction.matched).toBe(true);
-    expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
+    expectRun(res, feeds);
   });
 
   it.each(['ktree', 'chain', 'ring'] as const)('an f16 GEMV (%s) accumulates and allreduces in f32 and rounds once', (allreduce) => {
@@ -269,12 +264,7 @@ describe('distributed mode', () => {
     const feeds = new Map([['a', Tensor.from('float16', [1, 256], Array.from(seededFloats(99, 256, 2)))], ['b', Tensor.from('float16', [256, 16], Array.from(seededFloats(100, 4096, 2)))]]);
     const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed', allreduce });
     expect(res.mesh.ops.map((o) => o.kernel)).toEqual([`gemv.${allreduce}`]);
-    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
-    const want = evaluateGraph(res.graph, feeds).get('c')!;
-    const cmp = compareTensors(Tensor.from('float16', [1, 16], Array.from(out.outputs![0].data)), want, { rtol: 2 ** -10, atol: 2 ** -14 });
-    expect(cmp.ok, JSON.stringify(cmp)).toBe(true);
-    expect(out.prediction.matched).toBe(true);
-    expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
+    expectRun(res, feeds);
   });
 
   it.each(['mesh:4x4', 'mesh:8x8'])('an embedding Gather on %s: table row tiles broadcast down the columns, masked local gathers, exact values', (spec) => {
@@ -317,13 +307,7 @@ describe('distributed mode', () => {
     expect(res.mesh.ops.map((o) => `${o.name}:${o.kernel}`)).toEqual(['t:dist.call', 'mm:gemm.transposed', 'relu:dist.call']);
     expect(res.mesh.ops[1].inputs).toEqual(['x', 'w']);
     expect(res.mesh.values.get('wt')!.layout.dims).toEqual(['x', 'y']);
-    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
-    const ref = evaluateGraph(res.graph, feeds);
-    for (const o of out.outputs!) {
-      const cmp = compareTensors(new Tensor('float32', o.shape, o.data), ref.get(o.name)!, { rtol: 1e-3, atol: 1e-4 });
-      expect(cmp.ok, `${o.name}: ${JSON.stringify(cmp)}`).toBe(true);
-    }
-    expect(out.prediction.matched).toBe(true);
+    expectRun(res, feeds);
   });
 
   it('f16 Softmax and reductions compute in f32 and round once, as the reference does', () => {
@@ -339,15 +323,8 @@ describe('distributed mode', () => {
     const feeds = new Map([['x', Tensor.from('float16', [32, 64], Array.from(seededFloats(90, 2048, 4)))]]);
     const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed' });
     expect(res.mesh.ops.map((o) => o.kernel)).toEqual(['dist.softmax', 'dist.reduce', 'dist.reduce']);
-    const out = emulate(res.program, { mode: 'functional', inputs: new Map([['x', Float32Array.from(feeds.get('x')!.data as ArrayLike<number>)]]) });
-    const ref = evaluateGraph(res.graph, feeds);
-    for (const o of out.outputs!) {
-      const want = ref.get(o.name)!;
-      // One f16 rounding of the result (summation order aside): within an f16 ulp of each value.
-      const cmp = compareTensors(Tensor.from('float16', o.shape, Array.from(o.data)), want, { rtol: 2 ** -10, atol: 2 ** -14 });
-      expect(cmp.ok, `${o.name}: ${JSON.stringify(cmp)}`).toBe(true);
-    }
-    expect(out.prediction.matched).toBe(true);
+    // One f16 rounding of the result (summation order aside): within an f16 ulp of each value.
+    expectRun(res, feeds);
   });
 
   it('Gemm: transB by the transposed GEMM, alpha and beta·C as elementwise ops', () => {
@@ -366,11 +343,7 @@ describe('distributed mode', () => {
     expect(res.mesh.ops.map((o) => `${o.name}:${o.kernel}:${o.op}`)).toEqual([
       'fc1/beta:dist.call:Mul', 'fc1/matmul:gemm.transposed:MatMul', 'fc1/mul:dist.call:Mul', 'fc1:dist.call:Add', expect.stringMatching(/^fc2:gemm\.\w+:MatMul$/),
     ]);
-    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, t]) => [k, Float32Array.from(t.data as ArrayLike<number>)])) });
-    const ref = evaluateGraph(res.graph, feeds);
-    const cmp = compareTensors(new Tensor('float32', out.outputs![0].shape, out.outputs![0].data), ref.get('y')!, { rtol: 1e-3, atol: 1e-4 });
-    expect(cmp.ok, JSON.stringify(cmp)).toBe(true);
-    expect(out.prediction.matched).toBe(true);
+    expectRun(res, feeds);
   });
 
   it.each([
@@ -405,14 +378,7 @@ describe('distributed mode', () => {
     const feeds = new Map(Object.entries(shapes).map(([k, sh], i) => [k, new Tensor('float32', [...sh], seededFloats(i + 1, sh.reduce((x: number, y: number) => x * y, 1)))]));
     const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed' });
     expect(res.mesh.ops.some((o) => o.kernel === 'dist.softmax' || o.kernel === 'dist.reduce')).toBe(false);
-    const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].filter(([, v]) => v.data.length > 0).map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
-    const ref = evaluateGraph(res.graph, feeds);
-    for (const o of out.outputs!) {
-      const want = ref.get(o.name)!;
-      const got = want.dtype === 'int32' ? Tensor.from('int32', o.shape, Array.from(o.data)) : new Tensor('float32', o.shape, o.data);
-      expect(compareTensors(got, want, { rtol: 1e-3, atol: 1e-4 }).ok, o.name).toBe(true);
-    }
-    expect(out.prediction.matched).toBe(true);
+    expectRun(res, feeds);
   });
 
   it('falls back to a smaller side when the routers of the chosen one run out of colours', () => {
