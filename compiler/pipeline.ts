@@ -6,6 +6,7 @@
  *   infer-shapes                every value has a static type (dims must be bound first)
  *   fold-constants              shape arithmetic and other compile-time subgraphs are constants
  *   simplify                    no Identity / inference Dropout / no-op casts and reshapes, no dead code
+ *   sink-expand                 no Expand feeds an elementwise op: broadcasting absorbs it (or it moved past the op)
  *
  * Back end (BackendPass, run by compiler/compile.ts over a BackendState):
  *   fuse                        graph IR: elementwise chains are wafer:FusedElementwise nodes
@@ -34,9 +35,10 @@ import { routePass } from './passes/route.js';
 import { schedulePass } from './passes/schedule.js';
 import { selectKernelsPass } from './passes/select-kernels.js';
 import { simplifyPass } from './passes/simplify.js';
+import { sinkExpandPass } from './passes/sink-expand.js';
 
 /** The graph-level pipeline run on every imported model. */
-export const GRAPH_PASSES: readonly GraphPass[] = [inferShapesPass, foldConstantsPass, simplifyPass];
+export const GRAPH_PASSES: readonly GraphPass[] = [inferShapesPass, foldConstantsPass, simplifyPass, sinkExpandPass];
 
 export function passById(id: string): GraphPass | undefined {
   return GRAPH_PASSES.find((p) => p.id === id);
@@ -49,7 +51,7 @@ export interface BackendOptions {
   dtype?: 'f32' | 'f16';
   /**
    * `single`: every op a single-core `call` (tiled row by row when an input is too large);
-   * `distributed`: every value in a block layout over a P×P region, every op a distributed kernel;
+   * `distributed`: every value a grid of tiles over a P×P region, every op a distributed kernel;
    * `auto` (default): single, and distributed when the model does not fit single cores.
    */
   layout?: 'auto' | 'single' | 'distributed';

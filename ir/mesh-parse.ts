@@ -3,14 +3,14 @@
  *
  * It extends the graph parser (text-parse.ts), whose token, type, tensor-payload and attribute rules
  * it reuses unchanged, and adds the mesh statements: value annotations with an SRAM element type and a
- * layout, kernel ops with a region and parameters. Like the graph parser it rebuilds exactly what was
+ * layout (with its grid, if any), kernel ops with a region and parameters. Like the graph parser it rebuilds exactly what was
  * printed, invalid graphs included (SSA, layouts and placement are verify-mesh's business); it rejects
  * only what the format itself can see. Any input string gives a MeshGraph or a W2004 diagnostic
  * located at `line L, column C`.
  */
 import { DiagnosticError } from './diagnostics.js';
 import { isStatic, type TensorType } from './graph.js';
-import type { DimMap, Layout, MeshGraph, MeshOp, MeshValue } from './mesh.js';
+import type { DimMap, GridAxis, Layout, LayoutGrid, MeshGraph, MeshOp, MeshValue } from './mesh.js';
 import { formatMeshValue } from './mesh-print.js';
 import type { MemType, Rect } from './program.js';
 import { GRAMMAR_HINT, type Token } from './text-lex.js';
@@ -28,6 +28,8 @@ const FLOAT_RE = /^-?(?:\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|inf)$|^nan$/;
  * running into a letter is malformed there), so the rectangle is scanned raw, as hex payloads are.
  */
 const RECT_BODY = /[ \t]*(-?\d{1,16})[ \t]*,[ \t]*(-?\d{1,16})[ \t]+(-?\d{1,16})x(-?\d{1,16})[ \t]*\)/y;
+/** The `div/mod` after a grid axis word: '/' is no token of the shared lexer, so it is scanned raw too. */
+const AXIS_BODY = /[ \t]+(-?\d{1,16})\/(-?\d{1,16})(?![\w.])/y;
 
 /** Parses the text form of a mesh graph. Throws DiagnosticError (W2004) on malformed text. */
 export function parseMesh(text: string): MeshGraph {
@@ -137,7 +139,36 @@ class MeshParser extends Parser {
     }
     this.expect(']');
     this.expect('tile', 'word', "'tile [sizes]'");
-    return { region, dims, tile: this.intList('a tile size') };
+    const tile = this.intList('a tile size');
+    if (!this.is('grid', 'word')) return { region, dims, tile };
+    return { region, dims, tile, grid: this.grid() };
+  }
+
+  /** `grid [dims] perm [perm] rows N y div/mod x div/mod` (ir/mesh.ts LayoutGrid). */
+  private grid(): LayoutGrid {
+    this.take();
+    const dims = this.intList('a refined dim');
+    this.expect('perm', 'word', "'perm [permutation]' after the grid's dims");
+    const perm = this.intList('a perm entry');
+    this.expect('rows', 'word', "'rows N', the number of permuted dims merged into the matrix rows");
+    const t = this.take();
+    if (t.kind !== 'number' || !INT_RE.test(t.text) || !Number.isSafeInteger(Number(t.text))) this.fail(`expected the grid's row dim count (an integer), found ${this.describe(t)}`, t.pos);
+    const rows = Number(t.text);
+    const y = this.axis('y');
+    const x = this.axis('x');
+    return { dims, perm, rows, y, x };
+  }
+
+  /** `y div/mod`, the numbers scanned raw after the axis word (see AXIS_BODY). */
+  private axis(name: 'x' | 'y'): GridAxis {
+    const at = this.expect(name, 'word', `'${name} div/mod', the grid's ${name} axis (${name} 1/64)`);
+    AXIS_BODY.lastIndex = this.lex.pos;
+    const m = AXIS_BODY.exec(this.lex.src);
+    if (!m) this.fail(`malformed grid axis: expected '${name} div/mod' such as ${name} 1/64`, at.pos, 'an axis is its divisor and its tile count, written div/mod without spaces');
+    const [div, mod] = m.slice(1, 3).map(Number);
+    if (!Number.isSafeInteger(div) || !Number.isSafeInteger(mod)) this.fail('grid axis number out of range', at.pos);
+    this.lex.pos = AXIS_BODY.lastIndex;
+    return { div, mod };
   }
 
   /** `(x,y WxH)`, scanned raw after the '(' token (see RECT_BODY). */

@@ -7,11 +7,15 @@
  *
  *   %y : f32[64,64] in f16 at (0,0 4x4) [y,x] tile [16,16] = gemm.meshgemm MatMul(%a, %b) on (0,0 4x4) {algorithm = "meshgemm"} @mm
  *
+ * A layout with a grid (distributed programs) appends it after the tile, `div/mod` per axis:
+ *
+ *   ... at (0,0 64x64) [r,r,r,r] tile [2,2,1024,512] grid [2,2,1024,512] perm [0,2,1,3] rows 2 y 1/64 x 1/64
+ *
  * Output is canonical: inputs, constants, `type` declarations of values nothing defines, ops, then the
  * outputs, each in the graph's order; attributes and kernel parameters sorted by name. The same graph
  * always prints to the same bytes, and print(parse(print(g))) === print(g).
  */
-import type { Layout, MeshGraph, MeshOp, MeshValue } from './mesh.js';
+import type { GridAxis, Layout, LayoutGrid, MeshGraph, MeshOp, MeshValue } from './mesh.js';
 import type { Rect } from './program.js';
 import type { Tensor } from './tensor.js';
 import { formatAttrs, formatName, formatTensor, formatType, formatWord } from './text-print.js';
@@ -24,9 +28,20 @@ export function formatRect(r: Rect): string {
   return `(${formatInt(r.x)},${formatInt(r.y)} ${formatInt(r.width)}x${formatInt(r.height)})`;
 }
 
-/** `at (0,0 4x4) [y,x] tile [16,16]`. */
+const intList = (xs: readonly number[]): string => `[${xs.map((t) => formatInt(t)).join(',')}]`;
+
+/** `y 1/64`: one axis of a grid, `div/mod`. */
+const formatAxis = (name: string, a: GridAxis): string => `${name} ${formatInt(a.div)}/${formatInt(a.mod)}`;
+
+/** `grid [2,2,1024,512] perm [0,2,1,3] rows 2 y 1/64 x 1/64`: a layout grid (ir/mesh.ts LayoutGrid). */
+export function formatGrid(g: LayoutGrid): string {
+  return `grid ${intList(g.dims)} perm ${intList(g.perm)} rows ${formatInt(g.rows)} ${formatAxis('y', g.y)} ${formatAxis('x', g.x)}`;
+}
+
+/** `at (0,0 4x4) [y,x] tile [16,16]`, then ` grid ...` when the layout has a grid. */
 export function formatLayout(l: Layout): string {
-  return `at ${formatRect(l.region)} [${l.dims.map(formatWord).join(',')}] tile [${l.tile.map((t) => formatInt(t)).join(',')}]`;
+  const grid = l.grid ? ` ${formatGrid(l.grid)}` : '';
+  return `at ${formatRect(l.region)} [${l.dims.map(formatWord).join(',')}] tile ${intList(l.tile)}${grid}`;
 }
 
 /** `f32[64,64] in f16 at (0,0 4x4) [y,x] tile [16,16]`: graph type, SRAM element type, layout. */

@@ -11,5 +11,5 @@
  * The grammar is in docs/mesh-ir.md. Printing is in mesh-print.ts, parsing in mesh-parse.ts (which
  * extends the graph parser); names, attributes and tensor payloads follow docs/ir.md.
  */
-export { printMesh, formatMeshValue, formatLayout, formatRect } from './mesh-print.js';
+export { printMesh, formatMeshValue, formatLayout, formatGrid, formatRect } from './mesh-print.js';
 export { parseMesh } from './mesh-parse.js';

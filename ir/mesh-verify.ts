@@ -15,6 +15,11 @@
  *   dims along y (merged row-major); an 'r' dim's
  *   tile is the whole dim; a split dim's tile is a positive integer and tile × (region width for x,
  *   height for y) covers the dim;
+ * - layout grids (ir/mesh.ts LayoutGrid), which define the tiles of a distributed value: positive
+ *   integer dims holding the tensor's elements and refining its shape (1s may sit anywhere), a
+ *   permutation, 0 ≤ rows ≤ dims, and per axis div ≥ 1 and mod ≥ 1, mod dividing the matrix extent
+ *   (rows for y, columns for x) and div × mod ≤ the region's extent (height for y, width for x).
+ *   With a grid, `dims`/`tile` only summarise it: the one-dim-per-axis and coverage checks are off;
  * - ops: the region is a non-empty rectangle inside the mesh; `redistribute` has exactly one input and
  *   one output with the same graph type; `call` runs a registered op on a single core that holds every
  *   input and output, in SRAM types that can hold their dtypes (the `call` instruction's storage rule,
@@ -24,7 +29,7 @@
 import { DTYPES } from './dtype.js';
 import { DiagnosticError, type Diagnostic } from './diagnostics.js';
 import { typeToString } from './graph.js';
-import type { Layout, MeshGraph, MeshOp, MeshValue } from './mesh.js';
+import { gridMatrix, type GridAxis, type Layout, type LayoutGrid, type MeshGraph, type MeshOp, type MeshValue } from './mesh.js';
 import { getOp } from './ops/index.js';
 import type { Rect } from './program.js';
 import { callStorageTypes } from './program-call.js';
@@ -169,6 +174,16 @@ function layoutProblems(l: Layout, shape: readonly number[]): string[] {
   if (l.tile.length !== rank) out.push(`tile [${l.tile.join(',')}] has ${l.tile.length} sizes but the type has rank ${rank}`);
   const bad = l.dims.filter((d) => d !== 'x' && d !== 'y' && d !== 'r');
   if (bad.length) out.push(`unknown dim map '${String(bad[0])}' (x, y or r)`);
+  if (l.grid) {
+    // the grid defines the tiles; `dims` and `tile` only summarise it, so several dims may map to an axis
+    if (out.length) return out;
+    l.dims.forEach((d, i) => {
+      const tile = l.tile[i];
+      if (d === 'r' && tile !== shape[i]) out.push(`dim ${i} is not split ('r') so its tile is the whole dim ${shape[i]}, not ${tile}`);
+      else if (d !== 'r' && (!Number.isSafeInteger(tile) || tile < 1)) out.push(`dim ${i} (split along ${d}) has tile ${tile}; tiles of split dims are positive integers`);
+    });
+    return [...out, ...gridProblems(l.grid, l.region, shape)];
+  }
   // At most one dim per axis — except a run of consecutive dims along y, merged row-major and split
   // together (the rows of a block layout's 2-D view).
   const ys = l.dims.flatMap((d, i) => (d === 'y' ? [i] : []));
@@ -192,6 +207,52 @@ function layoutProblems(l: Layout, shape: readonly number[]): string[] {
   const need = Math.ceil(size / l.region.height);
   out.push(ys.length === 1 ? `dim ${ys[0]} of size ${size} split along y over ${l.region.height} cores needs tiles of at least ${need}, not ${tile}`
     : `dims ${ys.join(', ')} (merged, ${size} rows) split along y over ${l.region.height} cores need tiles of at least ${need} rows, not ${tile}`);
+  return out;
+}
+
+/** Whether `dims` refines `shape`: with the 1s of both dropped, every shape dim is the product of a run of consecutive dims. */
+function refines(dims: readonly number[], shape: readonly number[]): boolean {
+  const d = dims.filter((n) => n !== 1);
+  let i = 0;
+  for (const s of shape) {
+    if (s === 1) continue;
+    let p = 1;
+    while (p < s && i < d.length) p *= d[i++];
+    if (p !== s) return false;
+  }
+  return i === d.length;
+}
+
+/** Problems of a layout grid (ir/mesh.ts LayoutGrid) on `region` for a tensor of `shape`. */
+function gridProblems(g: LayoutGrid, region: Rect, shape: readonly number[]): string[] {
+  const out: string[] = [];
+  const list = (xs: readonly number[]): string => `[${xs.join(',')}]`;
+  const size = shape.reduce((a, b) => a * b, 1);
+  const empty = size === 0 && g.dims.length === shape.length && g.dims.every((d, i) => d === shape[i]); // an empty tensor's grid is its shape
+  if (empty) { /* nothing to tile */ } else if (!g.dims.every((d) => Number.isSafeInteger(d) && d >= 1)) out.push(`grid dims ${list(g.dims)} are not all positive integers`);
+  else {
+    const product = g.dims.reduce((a, b) => a * b, 1);
+    if (product !== size) out.push(`grid dims ${list(g.dims)} hold ${product} elements but the type has ${size}`);
+    else if (!refines(g.dims, shape)) out.push(`grid dims ${list(g.dims)} do not refine the shape ${list(shape)}; every shape dim is the product of consecutive grid dims`);
+  }
+  const n = g.dims.length;
+  const seen = new Set<number>();
+  if (g.perm.length !== n || !g.perm.every((p) => Number.isSafeInteger(p) && p >= 0 && p < n && !seen.has(p) && seen.add(p))) {
+    out.push(`grid perm ${list(g.perm)} is not a permutation of 0..${n - 1}`);
+  }
+  if (!Number.isSafeInteger(g.rows) || g.rows < 0 || g.rows > n) out.push(`grid rows ${g.rows} is not between 0 and the ${n} grid dims`);
+  const axes: ['y' | 'x', GridAxis, number, string][] = [['y', g.y, region.height, 'height'], ['x', g.x, region.width, 'width']];
+  for (const [name, a] of axes) {
+    if (!Number.isSafeInteger(a.div) || a.div < 1) out.push(`grid axis ${name} ${a.div}/${a.mod} has divisor ${a.div}; it is a positive integer`);
+    if (!Number.isSafeInteger(a.mod) || a.mod < 1) out.push(`grid axis ${name} ${a.div}/${a.mod} has ${a.mod} tiles; it is a positive integer`);
+  }
+  if (out.length) return out;
+  const { rows, cols } = gridMatrix(g);
+  for (const [name, a, extent, side] of axes) {
+    const matrix = name === 'y' ? `${rows} rows` : `${cols} columns`;
+    if ((name === 'y' ? rows : cols) % a.mod !== 0) out.push(`grid axis ${name} ${a.div}/${a.mod} splits the matrix's ${matrix} into ${a.mod} tiles, which does not divide them`);
+    if (a.div * a.mod > extent) out.push(`grid axis ${name} ${a.div}/${a.mod} needs ${a.div * a.mod} cores along ${name} (div × mod) but the region's ${side} is ${extent}`);
+  }
   return out;
 }
 

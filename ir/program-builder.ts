@@ -13,7 +13,8 @@
  * - `call` takes its tensors as `buf.tensor(dtype, shape)` (or `buf.at(off).tensor(...)`), null for an
  *   omitted one; tensor attributes are copied (and stay Tensors) at build; the program's opset is a
  *   constructor option (default 18);
- * - tilings name a buffer (its region follows) and give the tile shape and the tile coordinates;
+ * - tilings name a buffer (its region follows) and give the tile shape and the tile coordinates
+ *   (and, optionally, the view `perm: { dims, perm }` through which the tensor becomes the matrix);
  * - build() returns a fresh Program and, unless told not to, runs the structural checks of the codec
  *   (so a program that builds also encodes).
  *
@@ -431,6 +432,11 @@ export interface TileSpec {
   at: [Expr, Expr];
   /** Cores where this is zero hold no tile. */
   guard?: Expr;
+  /**
+   * The tiling's view (Tiling.view): the tensor's row-major data reshaped to `dims` and permuted by
+   * `perm` is the [rows, cols] matrix that is tiled. Absent: the data as is.
+   */
+  perm?: { dims: number[]; perm: number[] };
 }
 
 export type ConstantData = Uint8Array | Float32Array | Int32Array | readonly number[];
@@ -568,6 +574,7 @@ export class ProgramBuilder {
     if (region.program !== this) throw diag('W5012', `buffer "${t.buffer.name}" belongs to another program`);
     const out: Tiling = { region: region.index, buffer: t.buffer.index, rows, cols, tileRows: t.tile[0], tileCols: t.tile[1], rowTile: t.at[0], colTile: t.at[1] };
     if (t.guard !== undefined) out.guard = t.guard;
+    if (t.perm !== undefined) out.view = { dims: [...t.perm.dims], perm: [...t.perm.perm] };
     return out;
   }
 

@@ -54,6 +54,8 @@ export interface MInstr {
 export interface MTiling {
   region: number; buffer: number; rows: number; cols: number; tileRows: number; tileCols: number;
   rowTile: Codes; colTile: Codes; guard: Codes;
+  /** Set only for a tiling with a view (both empty: identity, as before the field existed). */
+  viewDims?: number[]; viewPerm?: number[];
 }
 export interface MRegion { name: string; rect: Opt<MRect>; kernel: Opt<{ buffers: MBuffer[]; body: MInstr[] }> }
 export interface MRoute { colour: number; rect: Opt<MRect>; input: number; outputs: number[]; guard: Codes }
@@ -155,10 +157,15 @@ function attrsToMessage(attrs: Attrs): MAttribute[] {
 }
 
 function tilingToMessage(t: Tiling): MTiling {
-  return {
+  const m: MTiling = {
     region: t.region, buffer: t.buffer, rows: t.rows, cols: t.cols, tileRows: t.tileRows, tileCols: t.tileCols,
     rowTile: ex(t.rowTile), colTile: ex(t.colTile), guard: exOpt(t.guard),
   };
+  if (t.view) {
+    m.viewDims = [...t.view.dims];
+    m.viewPerm = [...t.view.perm];
+  }
+  return m;
 }
 
 function targetToMessage(t: Target): Record<string, unknown> {
@@ -375,6 +382,9 @@ class Reader {
     };
     const guard = codesToExpr(m.guard, `${where}: tiling guard`, this.source);
     if (guard !== undefined) out.guard = guard;
+    // Either list present makes a view; the validator refuses one without the other.
+    const dims = m.viewDims ?? [], perm = m.viewPerm ?? [];
+    if (dims.length > 0 || perm.length > 0) out.view = { dims: [...dims], perm: [...perm] };
     return out;
   }
 

@@ -3,7 +3,8 @@
  * walks the program, independent of any machine. Indices point at things that exist, instruction ids
  * are unique, loops nest at most MAX_LOOP_DEPTH deep and expressions use only the variables in scope,
  * enum-like strings are known, sizes are finite non-negative integers below 2^31, constant data has
- * exactly rows × cols elements; a call's tensors have known dtypes, well-formed shapes and a buffer
+ * exactly rows × cols elements, a tiling view (Tiling.view) reshapes rows × cols elements and permutes
+ * them by a true permutation; a call's tensors have known dtypes, well-formed shapes and a buffer
  * type their dtype may be stored in, and its attributes are well-formed (whether the op type exists
  * is the loader's question: a file naming an op this build lacks still decodes and prints). Errors
  * are W5012 (W5001 for the embedded target's figures).
@@ -284,6 +285,10 @@ class Checker {
     this.expr(t.rowTile, 0, where, 'row tile');
     this.expr(t.colTile, 0, where, 'col tile');
     if (t.guard !== undefined) this.expr(t.guard, 0, where, 'tiling guard');
+    if (t.view !== undefined) {
+      const prob = viewProblem(t.view, rows, cols);
+      if (prob) this.fail(where, prob);
+    }
     return rows * cols;
   }
 
@@ -364,6 +369,39 @@ class Checker {
       }
     }
   }
+}
+
+/** Most dims a tiling view may have (as an io shape). */
+export const MAX_VIEW_DIMS = 64;
+
+/**
+ * What is wrong with a tiling view of a rows × cols matrix, or undefined: dims and perm are lists of
+ * the same non-zero length, at most MAX_VIEW_DIMS; dims are integers in [1, MAX_COUNT] whose product
+ * is rows·cols; perm is a permutation of 0..n−1. The loader asks it too (W5011).
+ */
+export function viewProblem(v: unknown, rows: number, cols: number): string | undefined {
+  if (typeof v !== 'object' || v === null) return 'tiling view is not an object';
+  const { dims, perm } = v as { dims?: unknown; perm?: unknown };
+  if (!Array.isArray(dims) || !Array.isArray(perm)) return 'tiling view needs lists dims and perm';
+  const list = (a: unknown[]) => `[${a.map(String).join(',')}]`;
+  if (dims.length === 0 && perm.length === 0) return 'tiling view has no dims (omit the view for the identity)';
+  if (dims.length === 0 || perm.length === 0) return `tiling view has dims ${list(dims)} and perm ${list(perm)}: give both or neither`;
+  if (dims.length > MAX_VIEW_DIMS) return `tiling view has ${dims.length} dims; at most ${MAX_VIEW_DIMS} are allowed`;
+  if (perm.length !== dims.length) return `tiling view perm ${list(perm)} has ${perm.length} entries but dims ${list(dims)} has ${dims.length}`;
+  let n = 1;
+  for (const d of dims) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > MAX_COUNT) return `tiling view dim ${String(d)} is not an integer in [1, ${MAX_COUNT}]`;
+    n *= d;
+  }
+  const seen = new Array<boolean>(perm.length).fill(false);
+  for (const q of perm) {
+    if (typeof q !== 'number' || !Number.isInteger(q) || q < 0 || q >= perm.length || seen[q]) {
+      return `tiling view perm ${list(perm)} is not a permutation of 0..${perm.length - 1}`;
+    }
+    seen[q] = true;
+  }
+  if (n !== rows * cols) return `tiling view dims ${list(dims)} hold ${n} elements but the tiling views ${rows}x${cols} = ${rows * cols}`;
+  return undefined;
 }
 
 /**

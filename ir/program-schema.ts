@@ -435,6 +435,10 @@ message Tiling {
   repeated sint64 col_tile = 8;
   // Expr; empty: every core of the region holds a tile.
   repeated sint64 guard = 9;
+  // The view: the tensor's row-major data reshaped to view_dims and permuted by view_perm (dim i of
+  // the permuted tensor is view_dims[view_perm[i]]) is the rows x cols matrix. Both empty: identity.
+  repeated uint32 view_dims = 10;
+  repeated uint32 view_perm = 11;
 }
 
 message Constant {

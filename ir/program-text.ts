@@ -177,6 +177,7 @@ function tilingText(t: Tiling, p: Program): string {
   const tiles = `${Math.ceil(t.rows / t.tileRows)}x${Math.ceil(t.cols / t.tileCols)} tiles`;
   let s = `-> region ${t.region} ${q(region?.name ?? '?')} B${t.buffer}  tile ${t.tileRows}x${t.tileCols} (${tiles}) at (${exprToText(t.rowTile)}, ${exprToText(t.colTile)})`;
   if (t.guard !== undefined) s += `  if ${exprToText(t.guard)}`;
+  if (t.view !== undefined) s += `  view [${t.view.dims.join(',')}] perm [${t.view.perm.join(',')}]`;
   return s;
 }
 

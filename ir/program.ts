@@ -186,6 +186,12 @@ export interface RouteRule {
  * `tileRows`, cols into `tileCols`; the core holds row-tile `rowTile` and col-tile `colTile`
  * (expressions of x, y: e.g. y and x for a block layout, (x + y) mod w for a skewed one). The tile
  * is stored row-major at element 0 of `buffer` in every core of `region`.
+ *
+ * The [rows, cols] matrix is the tensor's row-major data as is, unless `view` says otherwise: then
+ * the data is reshaped to `view.dims`, permuted by `view.perm` (dim i of the permuted tensor is
+ * dims[perm[i]]) and the permuted tensor's row-major data is the matrix (rows·cols = product of
+ * dims). E.g. Q [2,2,1024,512] (batch, head, seq, dim) with dims [2,2,1024,512], perm [0,2,1,3] and
+ * a 2048×1024 matrix has rows (batch, seq) and cols (head, dim).
  */
 export interface Tiling {
   region: number;
@@ -198,9 +204,17 @@ export interface Tiling {
   colTile: Expr;
   /** Cores where the guard is zero hold no tile. */
   guard?: Expr;
+  /** How the tensor's row-major data maps onto the matrix (absent: identity). */
+  view?: TilingView;
 }
 
-/** A constant stored once; `data` holds rows×cols values of `type` little-endian (absent: shapes-only program). */
+/** A Tiling's reshape (`dims`, positive, product rows·cols) and permutation (`perm` of 0..dims.length−1). */
+export interface TilingView {
+  dims: number[];
+  perm: number[];
+}
+
+/** A constant stored once; `data` holds rows×cols values of `type` little-endian, in row-major order before any tiling view (absent: shapes-only program). */
 export interface ConstantDecl {
   name: string;
   type: MemType;
@@ -213,7 +227,7 @@ export interface IoDecl {
   /** Graph value name. */
   name: string;
   type: MemType;
-  /** Shape of the graph tensor (its row-major data is viewed as rows × cols). */
+  /** Shape of the graph tensor (its row-major data is viewed as rows × cols, through tiling.view if any). */
   shape: number[];
   tiling: Tiling;
 }

@@ -4,7 +4,7 @@
  * declares; a buffer whose guard is zero on a core takes nothing there, BufferDecl.guard). Buffers
  * whose bytes the map lets share (disjoint live ranges) get separate slots here: a program may not
  * rely on data surviving in a dead buffer. Also moves constant / input tiles in before cycle 0 and
- * output tiles out after the run (tile layout in loader-tiling.ts).
+ * output tiles out after the run (tile layout in loader-tiling.ts, tiling views in loader-view.ts).
  */
 import { DiagnosticError } from '../ir/diagnostics.js';
 import { float16BitsToNumber } from '../ir/dtype.js';
@@ -12,6 +12,7 @@ import type { MemType } from '../ir/program.js';
 import { ROUND_F16, ROUND_F32, ROUND_I32, roundTo } from './compute.js';
 import type { LoadedData, LoadedProgram, LoadedRegion } from './loader.js';
 import { forEachTile } from './loader-tiling.js';
+import { matrixToTensor, tensorToMatrix } from './loader-view.js';
 
 /** Largest functional SRAM image (elements over all cores) the emulator allocates: 2^29 floats = 2 GiB. */
 export const MAX_FUNCTIONAL_ELEMENTS = 2 ** 29;
@@ -112,9 +113,13 @@ export function decodeData(type: MemType, bytes: Uint8Array): Float32Array {
   return out;
 }
 
-/** Writes a row-major rows×cols tensor into every core's tile of `d`; returns the bytes written (every copy counts). */
-export function placeTiles(lp: LoadedProgram, memory: RegionMemory[], d: LoadedData, values: Float32Array): number {
+/**
+ * Writes a tensor (row-major values; permuted into the rows×cols matrix by the tiling's view, if any)
+ * into every core's tile of `d`; returns the bytes written (every copy counts).
+ */
+export function placeTiles(lp: LoadedProgram, memory: RegionMemory[], d: LoadedData, tensor: Float32Array): number {
   const t = d.tiles;
+  const values = tensorToMatrix(t.view, tensor);
   const r = lp.regions[t.region];
   const m = memory[t.region];
   const round = m.round[t.buffer];
@@ -129,7 +134,7 @@ export function placeTiles(lp: LoadedProgram, memory: RegionMemory[], d: LoadedD
   return elems * (d.type === 'f16' ? 2 : 4);
 }
 
-/** Reads every core's tile of `d` back into a rows×cols tensor. */
+/** Reads every core's tile of `d` back into the rows×cols matrix, returned as the tensor's row-major values (the view undone). */
 export function readTiles(lp: LoadedProgram, memory: RegionMemory[], d: LoadedData): Float32Array {
   const t = d.tiles;
   const r = lp.regions[t.region];
@@ -139,7 +144,7 @@ export function readTiles(lp: LoadedProgram, memory: RegionMemory[], d: LoadedDa
     const base = m.base(y * r.width + x, t.buffer);
     for (let i = 0; i < nr; i++) for (let j = 0; j < nc; j++) out[(r0 + i) * t.cols + c0 + j] = m.mem[base + i * t.tileCols + j];
   });
-  return out;
+  return matrixToTensor(t.view, out);
 }
 
 /** Bytes of `d`'s tiles summed over the cores holding them (host I/O volume in timing mode too). */

@@ -5,13 +5,17 @@
  * A tile (rowTile, colTile) covers rows [rowTile·tileRows, …) and cols [colTile·tileCols, …),
  * clipped at the tensor's edge, and is stored row-major with row stride tileCols at element 0 of the
  * buffer (docs/runtime-model.md, "Host I/O"). Tile indices must lie inside the tensor's tile grid,
- * and the buffer must exist on every core holding a tile (BufferDecl.guard).
+ * and the buffer must exist on every core holding a tile (BufferDecl.guard). The matrix is the
+ * tensor's row-major data, or its permutation by the tiling's view (loader-view.ts; checked here as
+ * the codec does, W5011): the tile checks are on the matrix alone.
  */
 import type { ConstantDecl, IoDecl, Program, Tiling } from '../ir/program.js';
 import { MEM_TYPE_BYTES } from '../ir/program.js';
 import type { Diagnostic } from '../ir/diagnostics.js';
+import { viewProblem } from '../ir/program-codec-validate.js';
 import { compileExpr, exprProblem, maxLoopVar, type ExprFn } from './loader-expr.js';
 import type { Presence } from './loader-presence.js';
+import { compileView, type CompiledView } from './loader-view.js';
 
 export interface TileSpec {
   region: number;
@@ -23,6 +27,8 @@ export interface TileSpec {
   rowTile: ExprFn;
   colTile: ExprFn;
   guard: ExprFn | null;
+  /** The host tensor ↔ matrix permutation; null: the matrix is the tensor's data as is. */
+  view: CompiledView | null;
 }
 
 /** Calls f(core x, y relative to the region, r0, c0, tile rows, tile cols) for every core holding a tile. */
@@ -73,6 +79,10 @@ export function checkTiling(
   } else if (decl.data !== undefined && decl.data.length !== t.rows * t.cols * MEM_TYPE_BYTES[decl.type]) {
     return fail(`holds ${decl.data.length} bytes of data; ${t.rows}×${t.cols} ${decl.type} values take ${t.rows * t.cols * MEM_TYPE_BYTES[decl.type]}`);
   }
+  if (t.view !== undefined) {
+    const prob = viewProblem(t.view, t.rows, t.cols);
+    if (prob) return fail(prob);
+  }
   const fns: ExprFn[] = [];
   for (const [f, e] of [['rowTile', t.rowTile], ['colTile', t.colTile], ['guard', t.guard]] as const) {
     if (e === undefined && f === 'guard') continue;
@@ -84,7 +94,7 @@ export function checkTiling(
   }
   const spec: TileSpec = {
     region: t.region, buffer: t.buffer, rows: t.rows, cols: t.cols, tileRows: t.tileRows, tileCols: t.tileCols,
-    rowTile: fns[0], colTile: fns[1], guard: t.guard !== undefined ? fns[2] : null,
+    rowTile: fns[0], colTile: fns[1], guard: t.guard !== undefined ? fns[2] : null, view: compileView(t.view),
   };
   const gr = Math.ceil(t.rows / t.tileRows), gc = Math.ceil(t.cols / t.tileCols);
   const pr = presenceOf(t.region);

@@ -41,7 +41,7 @@ describe('wafer eval', () => {
 describe('wafer import', () => {
   it('prints the IR after every pass with --print-ir-after=all', async () => {
     expect(await wafer('import', join(EXAMPLE, 'model.onnx'), '--print-ir-after=all')).toBe(0);
-    for (const p of ['infer-shapes', 'fold-constants', 'simplify']) expect(out).toContain(`IR after ${p}`);
+    for (const p of ['infer-shapes', 'fold-constants', 'simplify', 'sink-expand']) expect(out).toContain(`IR after ${p}`);
     // the head-split shape chain is folded away
     const final = out.slice(out.lastIndexOf('IR after simplify'));
     expect(final).not.toMatch(/= Shape\(/);
@@ -51,7 +51,7 @@ describe('wafer import', () => {
   it('writes dumps into --dump-dir', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wafer-dump-'));
     expect(await wafer('import', join(EXAMPLE, 'model.onnx'), '--print-ir-before=all', '--dump-dir', dir)).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(['00-before-infer-shapes.ir', '01-before-fold-constants.ir', '02-before-simplify.ir']);
+    expect(readdirSync(dir).sort()).toEqual(['00-before-infer-shapes.ir', '01-before-fold-constants.ir', '02-before-simplify.ir', '03-before-sink-expand.ir']);
   });
 
   it('reports a missing file with W1001 and exit 1', async () => {

@@ -19,6 +19,7 @@ import type { Target } from '../ir/target.js';
 import { Tensor } from '../ir/tensor.js';
 import { parseGraph } from '../ir/text.js';
 import { emulate } from '../runtime/emulate.js';
+import { expectRun } from './helpers/expect-run.js';
 import { blockForm, blockLayout, rowBox } from '../compiler/kernels/blocks.js';
 
 const MLP = `graph @mlp opset 18 {
@@ -64,29 +65,6 @@ function run(text: string, options: CompileOptions) {
   return { res, out };
 }
 
-/** Tolerances by dtype: float32 as the conformance runs, float16 within one unit in the last place of the once-rounded reference. */
-const TOL: Record<string, { rtol: number; atol: number }> = { float32: { rtol: 1e-3, atol: 1e-4 }, float16: { rtol: 2 ** -10, atol: 2 ** -14 } };
-
-/**
- * Emulates a compiled program on `feeds` (functional), requires every output to match the reference
- * evaluation of the compiled graph (floats within TOL, integers exactly) and measured == predicted
- * cycles; returns the run.
- */
-function expectRun(res: ReturnType<typeof compile>, feeds: ReadonlyMap<string, Tensor>): ReturnType<typeof emulate> {
-  const data = [...feeds].filter(([, v]) => v.data.length > 0).map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)] as const);
-  const out = emulate(res.program, { mode: 'functional', inputs: new Map(data) });
-  const ref = evaluateGraph(res.graph, new Map(feeds));
-  for (const o of out.outputs!) {
-    const want = ref.get(o.name)!;
-    const got = Tensor.from(want.dtype, o.shape, Array.from(o.data));
-    const cmp = compareTensors(got, want, TOL[want.dtype] ?? { rtol: 0, atol: 0 });
-    expect(cmp.ok, `${o.name}: ${JSON.stringify(cmp)}`).toBe(true);
-  }
-  expect(out.prediction.matched).toBe(true);
-  expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
-  return out;
-}
-
 function expectMatches(res: ReturnType<typeof compile>, out: ReturnType<typeof emulate>): void {
   const ref = evaluateGraph(res.graph, inputs);
   expect(out.outputs!.map((o) => o.name).sort()).toEqual(['h', 'p']);
@@ -127,7 +105,8 @@ describe('distributed mode', () => {
     expect(kernels).toContain('gemm.transposed');
     expect(kernels).toContain('dist.softmax');
     expect(kernels).toContain('dist.reduce');
-    expect(res.mesh.ops.some((o) => o.op === 'Transpose')).toBe(false);
+    // Transposes are views: the same tiles under a permuted grid, no code.
+    expect(res.mesh.ops.filter((o) => o.op === 'Transpose').every((o) => o.kernel === 'dist.view')).toBe(true);
     for (const op of res.mesh.ops.filter((o) => o.kernel === 'dist.reduce' || o.kernel === 'dist.softmax')) expect(op.params.allreduce).toBe(allreduce);
     expectMatches(res, out);
     expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
@@ -249,7 +228,7 @@ describe('distributed mode', () => {
     }`;
     const feeds = new Map([['a', Tensor.from('float16', [16, 256], Array.from(seededFloats(97, 4096, 2)))], ['b', Tensor.from('float16', transposed ? [16, 256] : [256, 16], Array.from(seededFloats(98, 4096, 2)))]]);
     const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed', ...(transposed ? {} : { gemm }) });
-    expect(res.mesh.ops.map((o) => o.kernel)).toEqual([`gemm.${gemm}`]);
+    expect(res.mesh.ops.map((o) => o.kernel)).toEqual([...(transposed ? ['dist.view'] : []), `gemm.${gemm}`]);
     // The exact product rounded once: at most one f16 unit apart (f32 partial sums).
     expectRun(res, feeds);
   });
@@ -281,7 +260,7 @@ describe('distributed mode', () => {
     const ids = Tensor.from('int64', [2, 16], Array.from({ length: 32 }, (_, i) => Math.floor(r() * 64) - (i % 3 === 0 ? 64 : 0)));
     const feeds = new Map([['table', new Tensor('float32', [64, 32], seededFloats(1, 2048))], ['ids', ids]]);
     const res = compile(parseGraph(text), { target: target(spec), layout: 'distributed' });
-    expect(res.mesh.ops.map((o) => o.kernel)).toEqual(['dist.gather', 'dist.call', 'dist.call']);
+    expect(res.mesh.ops.map((o) => o.kernel)).toEqual(['dist.gather', 'dist.call', 'dist.copy']);
     expect(res.mesh.values.get('ids')!.layout.dims).toEqual(['y', 'y']);
     const out = emulate(res.program, { mode: 'functional', inputs: new Map([...feeds].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)])) });
     const ref = evaluateGraph(res.graph, feeds);
@@ -293,7 +272,7 @@ describe('distributed mode', () => {
     expect(out.totalCycles).toBe(res.program.predicted!.totalCycles);
   });
 
-  it('a Transpose that is an output is a local transpose of each tile (rows along x); the MatMul still takes the source', () => {
+  it('a Transpose that is an output is a view (the tiles read back through a permuted grid); the MatMul takes it by the transposed GEMM on a copy', () => {
     const text = `graph @t opset 18 {
       input %x : f32[64,32]
       input %w : f32[48,32]
@@ -304,9 +283,9 @@ describe('distributed mode', () => {
     }`;
     const feeds = new Map([['x', new Tensor('float32', [64, 32], seededFloats(110, 2048))], ['w', new Tensor('float32', [48, 32], seededFloats(111, 1536, 0.3))]]);
     const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed', fuse: false });
-    expect(res.mesh.ops.map((o) => `${o.name}:${o.kernel}`)).toEqual(['t:dist.call', 'mm:gemm.transposed', 'relu:dist.call']);
-    expect(res.mesh.ops[1].inputs).toEqual(['x', 'w']);
-    expect(res.mesh.values.get('wt')!.layout.dims).toEqual(['x', 'y']);
+    expect(res.mesh.ops.map((o) => `${o.name}:${o.kernel}`)).toEqual(['t:dist.view', 'mm/copy1:dist.copy', 'mm:gemm.transposed', 'relu:dist.call']);
+    expect(res.mesh.ops[2].inputs).toEqual(['x', 'wt#gemm0']);
+    expect(res.mesh.values.get('wt')!.layout.grid).toMatchObject({ dims: [32, 48], perm: [1, 0], rows: 1 });
     expectRun(res, feeds);
   });
 
@@ -341,7 +320,7 @@ describe('distributed mode', () => {
     const feeds = new Map(Object.entries(shapes).map(([k, sh], i) => [k, new Tensor('float32', sh, seededFloats(70 + i, sh.reduce((x, y) => x * y, 1), 0.5))]));
     const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed' });
     expect(res.mesh.ops.map((o) => `${o.name}:${o.kernel}:${o.op}`)).toEqual([
-      'fc1/beta:dist.call:Mul', 'fc1/matmul:gemm.transposed:MatMul', 'fc1/mul:dist.call:Mul', 'fc1:dist.call:Add', expect.stringMatching(/^fc2:gemm\.\w+:MatMul$/),
+      'fc1/transpose:dist.view:Transpose', 'fc1/beta:dist.call:Mul', 'fc1/matmul:gemm.transposed:MatMul', 'fc1/mul:dist.call:Mul', 'fc1:dist.call:Add', expect.stringMatching(/^fc2:gemm\.\w+:MatMul$/),
     ]);
     expectRun(res, feeds);
   });

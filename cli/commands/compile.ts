@@ -79,7 +79,9 @@ export function compileCommand(model: string, flags: CompileFlags): void {
   const lines = [
     ...result.notes,
     ...(kernels.size ? [`kernels: ${[...kernels].map(([k, n]) => `${k} ×${n}`).join(', ')}`] : []),
-    `memory map ${s.sram?.bytes ?? 0} B per core of ${target.sram.bytesPerCore} B; ${s.routes?.length ?? 0} transfers on ${new Set(s.routes?.map((r) => r.colour)).size} colours; ${s.schedule?.steps.length ?? 0} steps`,
+    `memory map ${s.sram?.bytes ?? 0} B per core of ${target.sram.bytesPerCore} B; ${s.routes?.length
+      ? `${s.routes.length} transfers on ${new Set(s.routes.map((r) => r.colour)).size} colours`
+      : `${p.routes.length} route rules on ${new Set(p.routes.map((r) => r.colour)).size} colours`}; ${s.schedule?.steps.length ?? 0} steps`,
     `predicted ${total} cycles (${(cyclesToSeconds(target, total) * 1e6).toFixed(3)} µs at ${target.clockHz / 1e9} GHz)`,
     `wrote ${flags.output} (${file.length} bytes)`,
   ];

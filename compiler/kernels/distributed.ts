@@ -27,8 +27,9 @@
  * cycles, finish expression, routes and scratch, so what select-kernels, route, allocate-sram and
  * schedule use is what emit writes.
  */
-import type { MeshGraph, MeshOp } from '../../ir/mesh.js';
-import { ProgramBuilder, sub, type BufferRef } from '../../ir/program-builder.js';
+import type { Attrs } from '../../ir/graph.js';
+import { gridTile, type MeshGraph, type MeshOp } from '../../ir/mesh.js';
+import { ProgramBuilder, X, Y, mod, sub, substituteExpr, type BufferRef } from '../../ir/program-builder.js';
 import { unaryCost } from '../../ir/program-cost.js';
 import { MEM_TYPE_BYTES, type Expr, type MemType } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
@@ -37,13 +38,15 @@ import { emitDistGather } from './dist-gather.js';
 import { emitDistGemv } from './dist-gemv.js';
 import type { AxisReduceFn } from './allreduce-reduce.js';
 import { emitNorm, emitRowReduce, emitSoftmax, type RowwiseShape } from './dist-rowwise.js';
-import { formOfLayout, tileShape } from './blocks.js';
+import { formOfGrid } from './distribute-plan.js';
+import { isElementwise } from './distribute-assign.js';
+import { isReplicated, operandExtents, permutes, tileExtents } from './grids.js';
 import { callKernelCycles, emitCallKernel, type CallSpec } from './call.js';
 import { emitGemm, GEMM_KERNELS, type GemmKernel } from './gemm-program.js';
 import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
 import { scratchBuffer } from './kernel.js';
 
-export const DIST_KERNELS = ['dist.call', 'dist.copy', 'dist.view', 'dist.gather', 'dist.reduce', 'dist.softmax', 'dist.layernorm', 'dist.rmsnorm', ...GEMM_KERNELS.map((k) => `gemm.${k}`),
+export const DIST_KERNELS = ['dist.call', 'dist.copy', 'dist.view', 'dist.slice', 'dist.concat', 'dist.gather', 'dist.reduce', 'dist.softmax', 'dist.layernorm', 'dist.rmsnorm', ...GEMM_KERNELS.map((k) => `gemm.${k}`),
   ...ALLREDUCE_ALGORITHMS.map((a) => `gemv.${a}`)] as const;
 
 export const isDistKernel = (k: string): boolean => (DIST_KERNELS as readonly string[]).includes(k);
@@ -56,10 +59,30 @@ export function distributedSide(mesh: MeshGraph): number | undefined {
 
 const elems = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** A value's tile as a `call` sees it. */
-function callTile(mesh: MeshGraph, v: string, P: number): number[] {
-  const mv = mesh.values.get(v)!;
-  return tileShape(mv.type.shape, formOfLayout(mv.layout, mv.type.shape), P);
+/** A value's grid (every value of a distributed plan has one). */
+function gridOf(mesh: MeshGraph, v: string) {
+  const g = mesh.values.get(v)!.layout.grid;
+  if (!g) throw new Error(`internal: value '%${v}' of a distributed plan has no grid`);
+  return g;
+}
+
+/** A value's tile as a `call` sees it: the whole tensor when replicated, else its N-D tile box. */
+function callTile(mesh: MeshGraph, v: string): number[] {
+  const g = gridOf(mesh, v);
+  if (isReplicated(g) && !permutes(g)) return [...mesh.values.get(v)!.type.shape];
+  return tileExtents(g)!;
+}
+
+/** The tiles of an elementwise op's operands, each aligned with its output's (1 where it broadcasts). */
+function elementwiseTiles(mesh: MeshGraph, op: MeshOp): (number[] | null)[] {
+  const out = op.outputs[0];
+  const g = gridOf(mesh, out);
+  const oshape = mesh.values.get(out)!.type.shape;
+  return op.inputs.map((v) => {
+    if (!v) return null;
+    const s = mesh.values.get(v)!.type.shape;
+    return s.reduce((a, b) => a * b, 1) === 1 && isReplicated(gridOf(mesh, v)) ? [...s] : operandExtents(g, oshape, s)!;
+  });
 }
 
 /**
@@ -73,8 +96,8 @@ export function viewRoots(mesh: MeshGraph): Map<string, string> {
 }
 
 /** Elements of a value's tile. */
-export function tileElementsOf(mesh: MeshGraph, v: string, P: number): number {
-  return elems(callTile(mesh, v, P));
+export function tileElementsOf(mesh: MeshGraph, v: string, _P?: number): number {
+  return elems(callTile(mesh, v));
 }
 
 function gemmKernelOf(op: MeshOp): GemmKernel {
@@ -90,11 +113,36 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
   const mem = (v: string) => mesh.values.get(v)!.mem;
   switch (op.kernel) {
     case 'dist.call': {
-      const tensor = (v: string) => (v ? { at: buf(v), dtype: mesh.values.get(v)!.type.dtype, shape: callTile(mesh, v, P) } : null);
-      const spec: CallSpec = { opType: op.op, domain: op.domain, attrs: op.attrs, inputs: op.inputs.map(tensor), outputs: op.outputs.map(tensor) };
+      const replicated = [...op.inputs, ...op.outputs].every((v) => !v || (isReplicated(gridOf(mesh, v)) && !permutes(gridOf(mesh, v))));
+      const tiles = replicated || !isElementwise(op) ? op.inputs.map((v) => (v ? callTile(mesh, v) : null)) : elementwiseTiles(mesh, op);
+      const tensor = (v: string, shape: number[] | null) => (v && shape ? { at: buf(v), dtype: mesh.values.get(v)!.type.dtype, shape } : null);
+      const spec: CallSpec = { opType: op.op, domain: op.domain, attrs: op.attrs, inputs: op.inputs.map((v, i) => tensor(v, tiles[i])),
+        outputs: op.outputs.map((v) => (v ? tensor(v, callTile(mesh, v)) : null)) };
       const cycles = callKernelCycles(spec, t);
       emitCallKernel(rb, spec, undefined, env.loc);
       return { routes: [], scratch: [], cycles, finish: cycles };
+    }
+    case 'dist.slice':
+    case 'dist.concat': {
+      // One part of a dim inside every tile: the tile as [outer, count, inner], split or joined on axis 1.
+      const [outer, count, inner] = [op.params.outer, op.params.count, op.params.inner] as number[];
+      const dtype = mesh.values.get(op.outputs[0])!.type.dtype;
+      const part = { dtype, shape: [outer, 1, inner] }, whole = { dtype, shape: [outer, count, inner] };
+      let spec: CallSpec;
+      const scratch: BufferRef[] = [];
+      if (op.kernel === 'dist.concat') {
+        spec = { opType: 'Concat', domain: '', attrs: { axis: { kind: 'int', value: 1 } }, inputs: op.inputs.map((v) => ({ at: buf(v), ...part })), outputs: [{ at: buf(op.outputs[0]), ...whole }] };
+      } else {
+        const index = op.params.index as number;
+        const rest = scratchBuffer(env, `${env.loc}.rest`, mem(op.outputs[0]), (count - 1) * outer * inner);
+        scratch.push(rest);
+        const outputs = Array.from({ length: count }, (_, k) => ({ at: k === index ? buf(op.outputs[0]) : rest.at((k < index ? k : k - 1) * outer * inner), ...part }));
+        const attrs: Attrs = mesh.opset >= 18 ? { axis: { kind: 'int' as const, value: 1 }, num_outputs: { kind: 'int' as const, value: count } } : { axis: { kind: 'int' as const, value: 1 } };
+        spec = { opType: 'Split', domain: '', attrs, inputs: [{ at: buf(op.inputs[0]), ...whole }], outputs };
+      }
+      const cycles = callKernelCycles(spec, t);
+      emitCallKernel(rb, spec, undefined, env.loc);
+      return { routes: [], scratch, cycles, finish: cycles };
     }
     case 'dist.gather': {
       const tbl = mesh.values.get(op.inputs[0])!, ids = mesh.values.get(op.inputs[1])!;
@@ -113,7 +161,7 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
     }
     case 'dist.reduce': {
       const x = mesh.values.get(op.inputs[0])!;
-      const [rows, cols] = tile2d(callTile(mesh, op.inputs[0], P));
+      const [rows, cols] = gridTile(gridOf(mesh, op.inputs[0]));
       const shape = x.type.shape;
       const byRows = op.params.axis === 'rows';
       const count = byRows ? elems(shape.slice(0, -1)) : shape[shape.length - 1];
@@ -124,10 +172,22 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
     case 'dist.layernorm':
     case 'dist.rmsnorm': {
       const x = mesh.values.get(op.inputs[0])!;
-      const [rows, cols] = tile2d(callTile(mesh, op.inputs[0], P));
-      const operand = (k: number) => (op.inputs[k] ? { buf: buf(op.inputs[k]), form: formOfLayout(mesh.values.get(op.inputs[k])!.layout, mesh.values.get(op.inputs[k])!.type.shape) } : undefined);
+      const [rows, cols] = gridTile(gridOf(mesh, op.inputs[0]));
+      const operand = (k: number) => {
+        const v = op.inputs[k];
+        if (!v) return undefined;
+        const f = formOfGrid(gridOf(mesh, v), mesh.values.get(v)!.type.shape, P);
+        return { buf: buf(v), form: f === 'rep' ? 'rep' as const : 'vec' as const };
+      };
       const shape: RowwiseShape = { type: x.mem, rows, cols, count: x.type.shape[x.type.shape.length - 1], algorithm: algorithmOf(op) };
-      if (op.kernel === 'dist.softmax') return emitSoftmax(env, shape, buf(op.inputs[0]), buf(op.outputs[0]));
+      if (op.kernel === 'dist.softmax') {
+        // Softmax rows spanning Q cores of a core row (attention: one group per head): x → x mod Q.
+        const q = typeof op.params.sub === 'number' ? op.params.sub : P;
+        if (q === P) return emitSoftmax(env, shape, buf(op.inputs[0]), buf(op.outputs[0]));
+        const vars = { x: mod(X, q), w: q };
+        const e = rb.scoped({ vars }, () => emitSoftmax({ ...env, width: q }, shape, buf(op.inputs[0]), buf(op.outputs[0])));
+        return scopedResult(e, vars);
+      }
       const eps = op.attrs.epsilon;
       const epsilon = eps && eps.kind === 'float' ? eps.value : 1e-5;
       return emitNorm(env, shape, op.kernel === 'dist.layernorm' ? 'layer' : 'rms', epsilon, buf(op.inputs[0]), operand(1), op.kernel === 'dist.layernorm' ? operand(2) : undefined, buf(op.outputs[0]));
@@ -139,25 +199,44 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
           { a: buf(op.inputs[0]), W: buf(op.inputs[1]), y: buf(op.outputs[0]) });
       }
       if (!op.kernel.startsWith('gemm.')) throw new Error(`internal: no distributed kernel '${op.kernel}'`);
-      const kernel = gemmKernelOf(op);
-      const a = mesh.values.get(op.inputs[0])!, b = mesh.values.get(op.inputs[1])!;
-      const [M, K] = [elems(a.type.shape.slice(0, -1)), a.type.shape[a.type.shape.length - 1]];
-      const N = kernel === 'transposed' ? b.type.shape[0] : b.type.shape[1];
-      const type = a.mem as 'f32' | 'f16';
-      if (type === 'f32') return emitGemm(kernel, env, { M, K, N, P, type }, { A: buf(op.inputs[0]), B: buf(op.inputs[1]), C: buf(op.outputs[0]) });
-      // f16: C accumulates in f32 scratch and is rounded to f16 once, as ONNX computes a MatMul.
-      const mn = (M / P) * (N / P);
-      const c32 = scratchBuffer(env, `${env.loc}.c32`, 'f32', mn);
-      const g = emitGemm(kernel, env, { M, K, N, P, type, acc: 'f32' }, { A: buf(op.inputs[0]), B: buf(op.inputs[1]), C: c32 });
-      if (!(typeof g.finish === 'number' && g.finish === g.cycles)) rb.delay(sub(g.cycles, g.finish));
-      rb.copy(buf(op.outputs[0]), c32, mn);
-      const copy = unaryCost(t, 'copy', mn, 'f32', 'f16');
-      return { routes: g.routes, scratch: [c32, ...g.scratch], cycles: g.cycles + copy, finish: g.cycles + copy };
+      // A batched GEMM runs on every Q×Q sub-square at once (one batch element each): x → x mod Q, y → y mod Q.
+      const q = typeof op.params.sub === 'number' ? op.params.sub : P;
+      if (q === P) return emitGemmOp(op, mesh, env, buf);
+      const vars = { x: mod(X, q), y: mod(Y, q), w: q, h: q };
+      return scopedResult(rb.scoped({ vars }, () => emitGemmOp(op, mesh, { ...env, width: q, height: q }, buf)), vars);
     }
   }
 }
 
-const tile2d = (shape: number[]): [number, number] => [elems(shape.slice(0, -1)), shape[shape.length - 1]];
+/** A kernel emitted in a coordinate scope: its routes' guards and finish in the region's coordinates. */
+function scopedResult(e: EmittedKernel, vars: Partial<Record<'x' | 'y' | 'w' | 'h', Expr>>): EmittedKernel {
+  return {
+    ...e,
+    routes: e.routes.map((r) => (r.guard === undefined ? r : { ...r, guard: substituteExpr(r.guard, vars) })),
+    finish: typeof e.finish === 'number' ? e.finish : substituteExpr(e.finish, vars),
+  };
+}
+
+/** MatMul as a GEMM on env's P×P cores, of the (per batch element) shape the planner recorded. */
+function emitGemmOp(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: string) => BufferRef): EmittedKernel {
+  const P = env.width;
+  const rb = env.region;
+  const t = env.target;
+  const kernel = gemmKernelOf(op);
+  const a = mesh.values.get(op.inputs[0])!;
+  const [M, K, N] = [op.params.M, op.params.K, op.params.N] as number[];
+  const type = a.mem as 'f32' | 'f16';
+  if (type === 'f32') return emitGemm(kernel, env, { M, K, N, P, type }, { A: buf(op.inputs[0]), B: buf(op.inputs[1]), C: buf(op.outputs[0]) });
+  // f16: C accumulates in f32 scratch and is rounded to f16 once, as ONNX computes a MatMul.
+  const mn = (M / P) * (N / P);
+  const c32 = scratchBuffer(env, `${env.loc}.c32`, 'f32', mn);
+  const g = emitGemm(kernel, env, { M, K, N, P, type, acc: 'f32' }, { A: buf(op.inputs[0]), B: buf(op.inputs[1]), C: c32 });
+  if (!(typeof g.finish === 'number' && g.finish === g.cycles)) rb.delay(sub(g.cycles, g.finish));
+  rb.copy(buf(op.outputs[0]), c32, mn);
+  const copy = unaryCost(t, 'copy', mn, 'f32', 'f16');
+  return { routes: g.routes, scratch: [c32, ...g.scratch], cycles: g.cycles + copy, finish: g.cycles + copy };
+}
+
 
 function algorithmOf(op: MeshOp): AllreduceAlgorithm | 'auto' {
   const a = op.params.allreduce;

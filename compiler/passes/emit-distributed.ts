@@ -18,7 +18,8 @@ import { ProgramBuilder, sub, type BufferRef, type InstrRef } from '../../ir/pro
 import { MEM_TYPE_BYTES, type Expr, type MemType, type Program, type RouteRule } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import type { Tensor } from '../../ir/tensor.js';
-import { formOfLayout, matrixView, outputGuard, tileCoords, tileOf } from '../kernels/blocks.js';
+import { gridTile } from '../../ir/mesh.js';
+import { gridCoords, gridOutputGuard, gridShape, permutes } from '../kernels/grids.js';
 import { emitDist } from '../kernels/distributed.js';
 import type { KernelEnv } from '../kernels/kernel.js';
 import type { Schedule, SramPlan } from '../pipeline.js';
@@ -86,18 +87,18 @@ export function emitDistributed(inp: DistributedEmitInput): Program {
   }
   // Data in and out, tiled by form.
   const tiling = (v: string, output: boolean) => {
-    const mv = mesh.values.get(v)!;
-    const form = formOfLayout(mv.layout, mv.type.shape);
-    const guard = output ? outputGuard(form) : undefined;
-    const n = mv.type.shape.reduce((a, c) => a * c, 1);
-    return { buffer: buf(v), tile: tileOf(mv.type.shape, form, P), at: tileCoords(form), ...(guard !== undefined ? { guard } : {}), ...(form === 'rows' ? { view: [n, 1] as [number, number] } : {}) };
+    const g = mesh.values.get(v)!.layout.grid!;
+    const guard = output ? gridOutputGuard(g, P) : undefined;
+    return {
+      buffer: buf(v), tile: gridTile(g), at: gridCoords(g, P), view: gridShape(g), ...(guard !== undefined ? { guard } : {}),
+      ...(permutes(g) ? { perm: { dims: [...g.dims], perm: [...g.perm] } } : {}),
+    };
   };
   for (const [name, t] of [...mesh.constants].sort((a, c) => (a[0] < c[0] ? -1 : a[0] > c[0] ? 1 : 0))) {
     if (!bufs.has(name) || t.data.length === 0) continue; // an empty constant has nothing to load
     const mv = mesh.values.get(name)!;
     const tl = tiling(name, false);
-    const { rows, cols } = tl.view ? { rows: tl.view[0], cols: tl.view[1] } : matrixView(mv.type.shape);
-    b.constant(`const.${name}`, mv.mem, [rows, cols], tl, constData(t, mv.mem));
+    b.constant(`const.${name}`, mv.mem, tl.view, tl, constData(t, mv.mem));
   }
   for (const v of mesh.inputs) if (bufs.has(v)) b.input(v, mesh.values.get(v)!.mem, [...mesh.values.get(v)!.type.shape], tiling(v, false));
   for (const v of mesh.outputs) b.output(inp.outputNames.get(v) ?? v, mesh.values.get(v)!.mem, [...mesh.values.get(v)!.type.shape], tiling(v, true));

@@ -334,7 +334,7 @@ export const placePass: BackendPass = {
       // A distributed program: its values and kernels already sit on the P×P region (select-kernels).
       const region = { x: 0, y: 0, width: P, height: P };
       const cores = Array.from({ length: P * P }, (_, k) => ({ x: k % P, y: Math.floor(k / P) }));
-      const note = `distributed over ${P}x${P} cores: region (0,0 ${P}x${P}) of ${state.target.name}'s ${state.target.width}x${state.target.height}, every value in a block layout`;
+      const note = `distributed over ${P}x${P} cores: region (0,0 ${P}x${P}) of ${state.target.name}'s ${state.target.width}x${state.target.height}, every value a grid of tiles`;
       return { ...state, placement: { region, cores, budget: state.target.sram.bytesPerCore, note }, notes: [...state.notes, note] };
     }
     const { mesh, placement } = place(state.mesh!, state.target);
