@@ -65,8 +65,8 @@ function attention(dtype: 'f32' | 'f16', rope = false): string {
     %cos4 : ${t}[1,1,16,16] = Unsqueeze(%cos3, %ax1) @uc
     %sin3 : ${t}[1,16,16] = Reshape(${w('sin')}, %s1) @rs
     %sin4 : ${t}[1,1,16,16] = Unsqueeze(%sin3, %ax1) @us
-    ${['q', 'k'].map((h) => `%${h}lo : ${t}[2,2,16,8] = Slice(%${h}h0, %z, %eight, %ax3) @${h}lo
-    %${h}hi : ${t}[2,2,16,8] = Slice(%${h}h0, %eight, %end, %ax3) @${h}hi
+    ${['q', 'k'].map((h) => `${h === 'q' ? `%${h}lo : ${t}[2,2,16,8] = Slice(%${h}h0, %z, %eight, %ax3) @${h}lo
+    %${h}hi : ${t}[2,2,16,8] = Slice(%${h}h0, %eight, %end, %ax3) @${h}hi` : `%${h}lo : ${t}[2,2,16,8], %${h}hi : ${t}[2,2,16,8] = Split(%${h}h0) {axis = -1 : int, num_outputs = 2 : int} @${h}split`}
     %${h}neg : ${t}[2,2,16,8] = Neg(%${h}hi) @${h}neg
     %${h}rot : ${t}[2,2,16,16] = Concat(%${h}neg, %${h}lo) {axis = -1 : int} @${h}cat
     %${h}c : ${t}[2,2,16,16] = Mul(%${h}h0, %cos4) @${h}mc
@@ -152,7 +152,8 @@ describe('multi-head attention, distributed', () => {
     const target = resolveTarget(spec);
     const res = compile(parseGraph(attention(dtype, true)), { target, layout: 'distributed', fuse: false });
     const kernel = (name: string) => res.mesh.ops.find((o) => o.name === name)!.kernel;
-    expect([kernel('qlo'), kernel('qhi'), kernel('qcat'), kernel('kcat')]).toEqual(['dist.slice', 'dist.slice', 'dist.concat', 'dist.concat']);
+    // Q's halves by two Slices, K's by a Split.
+    expect([kernel('qlo'), kernel('qhi'), kernel('ksplit'), kernel('qcat'), kernel('kcat')]).toEqual(['dist.slice', 'dist.slice', 'dist.split', 'dist.concat', 'dist.concat']);
     // Q's columns: (head, j, half) — d = half·8 + j with the half innermost.
     expect(res.mesh.values.get('q')!.layout.grid).toMatchObject({ dims: [32, 2, 2, 8], perm: [0, 1, 3, 2], rows: 1 });
     expectRun(res, feeds(true), new Set(dtype === 'f16' ? ['y', 'o', 'p32'] : []));

@@ -1,14 +1,15 @@
 /**
  * The corpus LLaMA layer (hidden 1024, 2 heads × 512, batch 2 × 1024 tokens, 40 outputs, ~40 MB of
  * f32 weights as inputs) compiled for the smallest square mesh whose SRAM holds it and run there in
- * the emulator: every output matches onnxruntime-node on seeded inputs and the measured cycles equal
- * the prediction. One size smaller is refused with the SRAM diagnostic.
+ * the emulator: every output matches onnxruntime-node on seeded inputs, the measured cycles equal
+ * the prediction, and compiling twice gives the same bytes. One size smaller is refused with the SRAM diagnostic.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/compile.js';
 import { nodeHost } from '../compiler/host.js';
 import type { DiagnosticError } from '../ir/diagnostics.js';
+import { encodeProgram } from '../ir/program-codec.js';
 import { resolveTarget } from '../ir/target-presets.js';
 import { Tensor } from '../ir/tensor.js';
 import { emulate } from '../runtime/emulate.js';
@@ -30,6 +31,9 @@ describe.skipIf(!existsSync(LLAMA_PATH))('the LLaMA layer, distributed', () => {
     const res = compile(readFileSync(LLAMA_PATH), { target: resolveTarget('mesh:64x64'), modelPath: LLAMA_PATH, host: nodeHost });
     const kernels = new Set(res.mesh.ops.map((o) => o.kernel));
     for (const k of ['dist.gather', 'gemm.transposed', 'dist.softmax', 'dist.slice', 'dist.concat']) expect(kernels).toContain(k);
+    // Compiling twice gives the same bytes.
+    const again = compile(readFileSync(LLAMA_PATH), { target: resolveTarget('mesh:64x64'), modelPath: LLAMA_PATH, host: nodeHost });
+    expect(Buffer.compare(Buffer.from(encodeProgram(again.program)), Buffer.from(encodeProgram(res.program)))).toBe(0);
     const qk = res.mesh.ops.find((o) => o.name === 'bmm')!;
     expect(qk.params).toMatchObject({ M: 1024, K: 512, N: 1024, sub: 32 });
     const inputs = llamaInputs();

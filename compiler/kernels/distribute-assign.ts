@@ -14,7 +14,7 @@
 import type { LayoutGrid, MeshGraph, MeshOp } from '../../ir/mesh.js';
 import { FUSED_DOMAIN, FUSED_OP } from '../../ir/ops/fused.js';
 import { blockForm, matrixView, rowsFormFits } from './blocks.js';
-import { columnDemands, sliceSpec } from './distribute-demand.js';
+import { columnDemands, sliceSpec, splitSpec } from './distribute-demand.js';
 import { concatTilePart, isReplicated, lastDimOrder, matmulGrid, naturalGrid, normalizeGrid, projectGrid, reshapeGrid, sameGrid, sliceTilePart, transposeGrid } from './grids.js';
 
 /** Ops computed elementwise (with ONNX broadcasting), hence tile by tile. */
@@ -138,6 +138,11 @@ export function assignGrids(mesh: MeshGraph, P: number): Map<string, LayoutGrid>
     if (op.domain === '' && op.op === 'Slice' && v === op.outputs[0]) {
       const s = sliceSpec(mesh, op), g = grids.get(op.inputs[0])!;
       return (s && sliceTilePart(g, shape(op.inputs[0]), s.axis, s.start, s.end, shape(v))?.part) ?? natural(v);
+    }
+    if (op.domain === '' && op.op === 'Split') {
+      const s = splitSpec(mesh, op), k = op.outputs.indexOf(v), g = grids.get(op.inputs[0])!;
+      const start = s ? s.sizes.slice(0, k).reduce((x, y) => x + y, 0) : 0;
+      return (s && sliceTilePart(g, shape(op.inputs[0]), s.axis, start, start + s.sizes[k], shape(v))?.part) ?? natural(v);
     }
     if (op.domain === '' && op.op === 'Concat' && v === op.outputs[0]) {
       const g = grids.get(op.inputs[0])!, rank = shape(v).length;

@@ -9,6 +9,7 @@
  * dims, which the host loads in any order (program tilings through a permutation). So each such
  * Slice asks, back through the views and same-shape elementwise ops that produced t, for the GEMM
  * computing it to refine N and order its parts accordingly (distribute-assign.ts gives B that grid).
+ * A Split of the last axis into two halves asks the same.
  */
 import type { MeshGraph, MeshOp } from '../../ir/mesh.js';
 import { isElementwise, transposePerm } from './distribute-assign.js';
@@ -46,7 +47,8 @@ export function columnDemands(mesh: MeshGraph): Map<string, ColumnOrder> {
   const shape = (v: string) => mesh.values.get(v)!.type.shape;
   const out = new Map<string, ColumnOrder>();
   for (const op of mesh.ops) {
-    const s = sliceSpec(mesh, op);
+    const sp = splitSpec(mesh, op);
+    const s = sliceSpec(mesh, op) ?? (sp && sp.sizes.length === 2 && sp.sizes[0] === sp.sizes[1] ? { axis: sp.axis, start: 0, end: sp.sizes[0] } : undefined);
     if (!s) continue;
     const t = op.inputs[0];
     const D = shape(t)[s.axis];
@@ -94,4 +96,19 @@ export function columnDemands(mesh: MeshGraph): Map<string, ColumnOrder> {
       return;
     }
   }
+}
+
+/** A Split's axis and the sizes of its outputs (constant `split` input or attribute, else equal parts), or undefined. */
+export function splitSpec(mesh: MeshGraph, op: MeshOp): { axis: number; sizes: number[] } | undefined {
+  if (op.op !== 'Split' || op.domain !== '') return undefined;
+  const shape = mesh.values.get(op.inputs[0])!.type.shape;
+  const a = op.attrs.axis;
+  const axis0 = a && a.kind === 'int' ? a.value : 0;
+  const axis = axis0 < 0 ? axis0 + shape.length : axis0;
+  const n = op.outputs.length;
+  const attr = op.attrs.split;
+  const t = op.inputs[1] ? mesh.constants.get(op.inputs[1]) : undefined;
+  if (op.inputs[1] && !t) return undefined;
+  const sizes = attr && attr.kind === 'ints' ? [...attr.value] : t ? Array.from(t.data as ArrayLike<number>, Number) : shape[axis] % n === 0 ? Array(n).fill(shape[axis] / n) : undefined;
+  return sizes && sizes.length === n ? { axis, sizes } : undefined;
 }

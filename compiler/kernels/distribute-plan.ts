@@ -43,7 +43,7 @@ import { ALLREDUCE_ALGORITHMS, type AllreduceAlgorithm } from './allreduce.js';
 import { blockForm, blockLayout, type BlockForm } from './blocks.js';
 import { distGemvCycles } from './dist-gemv.js';
 import { assignGrids, isElementwise, isView, viewGrid } from './distribute-assign.js';
-import { sliceSpec } from './distribute-demand.js';
+import { sliceSpec, splitSpec } from './distribute-demand.js';
 import { expandGemm } from './distribute-gemm.js';
 import { gemmCost, type GemmKernel } from './gemm-program.js';
 import { concatTilePart, gridShape, isReplicated, lastDimOrder, matmulGrid, sliceTilePart, naturalGrid, permutes, projectGrid, refinedGroups, sameGrid } from './grids.js';
@@ -253,6 +253,19 @@ function choose(c: Ctx, op: MeshOp): Choice {
     if (!t || !sameGrid(t.part, c.grids.get(out)!) || val(op.inputs[0]).mem !== val(out).mem) return { why: 'only a Slice of one index of a dim part inside every tile (one half of RoPE\'s last axis in its column order) has a distributed kernel' };
     return { kernel: 'dist.slice', params: { outer: t.outer, count: t.count, inner: t.inner, index: t.index } };
   }
+  if (op.op === 'Split') {
+    const s = splitSpec(mesh, op);
+    const g = c.grids.get(op.inputs[0])!, shape = val(op.inputs[0]).type.shape;
+    let start = 0, params: Record<string, number> | undefined;
+    for (const [k, v] of op.outputs.entries()) {
+      const t = s && v ? sliceTilePart(g, shape, s.axis, start, start + s.sizes[k], val(v).type.shape) : undefined;
+      if (!t || t.count !== op.outputs.length || t.index !== k || !sameGrid(t.part, c.grids.get(v)!) || val(v).mem !== val(op.inputs[0]).mem) { params = undefined; break; }
+      params = { outer: t.outer, count: t.count, inner: t.inner };
+      start += s!.sizes[k];
+    }
+    if (!params) return { why: 'only a Split into the parts of a dim part inside every tile has a distributed kernel' };
+    return { kernel: 'dist.split', params };
+  }
   if (op.op === 'Concat') {
     const g = c.grids.get(op.inputs[0])!, r = oshape.length;
     const a = op.attrs.axis, axis = a && a.kind === 'int' ? (a.value < 0 ? a.value + r : a.value) : 0;
@@ -343,7 +356,7 @@ export function planOnSide(mesh: MeshGraph, target: Target, P: number, o: Distri
       throw diag('W3008', `op '${op.name}' (${op.op}) has no distributed kernel on ${P}×${P} cores: ${ch.why}`, `op '${op.name}'`,
         'a model whose ops do not fit single cores runs only if every op has a distributed kernel (docs/compiler.md, "Distributed mode")');
     }
-    const inputs = ['dist.view', 'dist.copy', 'dist.reduce', 'dist.slice'].includes(ch.kernel) ? [op.inputs[0]] : op.inputs;
+    const inputs = ['dist.view', 'dist.copy', 'dist.reduce', 'dist.slice', 'dist.split'].includes(ch.kernel) ? [op.inputs[0]] : op.inputs;
     chosen.push({ op, kernel: ch.kernel, params: ch.params, inputs });
   }
   // GEMM operands read again later (or graph outputs, or both operands one value) are copied first —

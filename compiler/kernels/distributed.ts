@@ -46,7 +46,7 @@ import { emitGemm, GEMM_KERNELS, type GemmKernel } from './gemm-program.js';
 import type { EmittedKernel, KernelEnv, KernelRoute } from './kernel.js';
 import { scratchBuffer } from './kernel.js';
 
-export const DIST_KERNELS = ['dist.call', 'dist.copy', 'dist.view', 'dist.slice', 'dist.concat', 'dist.gather', 'dist.reduce', 'dist.softmax', 'dist.layernorm', 'dist.rmsnorm', ...GEMM_KERNELS.map((k) => `gemm.${k}`),
+export const DIST_KERNELS = ['dist.call', 'dist.copy', 'dist.view', 'dist.slice', 'dist.split', 'dist.concat', 'dist.gather', 'dist.reduce', 'dist.softmax', 'dist.layernorm', 'dist.rmsnorm', ...GEMM_KERNELS.map((k) => `gemm.${k}`),
   ...ALLREDUCE_ALGORITHMS.map((a) => `gemv.${a}`)] as const;
 
 export const isDistKernel = (k: string): boolean => (DIST_KERNELS as readonly string[]).includes(k);
@@ -123,6 +123,7 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
       return { routes: [], scratch: [], cycles, finish: cycles };
     }
     case 'dist.slice':
+    case 'dist.split':
     case 'dist.concat': {
       // One part of a dim inside every tile: the tile as [outer, count, inner], split or joined on axis 1.
       const [outer, count, inner] = [op.params.outer, op.params.count, op.params.inner] as number[];
@@ -132,6 +133,9 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
       const scratch: BufferRef[] = [];
       if (op.kernel === 'dist.concat') {
         spec = { opType: 'Concat', domain: '', attrs: { axis: { kind: 'int', value: 1 } }, inputs: op.inputs.map((v) => ({ at: buf(v), ...part })), outputs: [{ at: buf(op.outputs[0]), ...whole }] };
+      } else if (op.kernel === 'dist.split') {
+        const attrs: Attrs = mesh.opset >= 18 ? { axis: { kind: 'int', value: 1 }, num_outputs: { kind: 'int', value: count } } : { axis: { kind: 'int', value: 1 } };
+        spec = { opType: 'Split', domain: '', attrs, inputs: [{ at: buf(op.inputs[0]), ...whole }], outputs: op.outputs.map((v) => ({ at: buf(v), ...part })) };
       } else {
         const index = op.params.index as number;
         const rest = scratchBuffer(env, `${env.loc}.rest`, mem(op.outputs[0]), (count - 1) * outer * inner);
