@@ -25,6 +25,7 @@ export { printMesh, parseMesh } from './ir/mesh-text.js';
 export { verifyMesh, assertMeshVerified } from './ir/mesh-verify.js';
 // the compiler back-end and the emulator
 export { compile, runBackend, type CompileOptions, type CompileResult } from './compiler/compile.js';
+export { smallestSquareMesh, type FitOptions, type FitResult } from './compiler/fit.js';
 export { emulate, loadProgram, type EmulateOptions, type LoadedProgram } from './runtime/index.js';
 export type * from './runtime/result.js';
 export { formatReport, reportJson } from './runtime/report.js';

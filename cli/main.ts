@@ -54,7 +54,7 @@ export function buildProgram(): Command {
       .command('compile')
       .description('compile an ONNX model into a wafer program for a target mesh')
       .argument('<model>', 'model.onnx file')
-      .requiredOption('--target <spec>', 'target: a preset (wse2, wse3), mesh:WxH, or a .json file of overrides')
+      .requiredOption('--target <spec>', 'target: a preset (wse2, wse3), mesh:WxH, a .json file of overrides, or smallest[:<spec>] (the smallest square mesh of those cores)')
       .requiredOption('-o, --output <file>', 'program file to write (.wafer)')
       .option('--dtype <type>', 'SRAM element type of float tensors: f32 or f16')
       .option('--layout <mode>', 'auto (default), single (single-core ops) or distributed (block layouts over a square region)')

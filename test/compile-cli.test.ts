@@ -41,6 +41,14 @@ describe('wafer compile', () => {
     expect(io.out()).toContain(`(${a.length} bytes)`);
   });
 
+  it('--target smallest[:spec] compiles for the smallest square mesh of those cores and says which', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wafer-compile-'));
+    const io = capture();
+    compileCommand(join(EXAMPLE, 'model.onnx'), flags(join(dir, 's.wafer'), { target: 'smallest:wse2' }));
+    expect(io.out()).toMatch(/^smallest square mesh: 1x1 of wse2 cores \(searched from 1, the outputs' bytes\)\n/);
+    expect(decodeProgram(readFileSync(join(dir, 's.wafer'))).target).toMatchObject({ width: 1, height: 1 });
+  });
+
   it('--layout, --no-fuse reach the compiler; a bad --layout, --gemm or --allreduce exits 1 naming the choices', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wafer-compile-'));
     capture();

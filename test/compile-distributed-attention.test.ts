@@ -159,6 +159,42 @@ describe('multi-head attention, distributed', () => {
     expectRun(res, feeds(true), new Set(dtype === 'f16' ? ['y', 'o', 'p32'] : []));
   });
 
+  it.each(['mesh:4x4', 'mesh:8x8'])('per-head reductions, an RMSNorm from primitives (qk-norm) and a LayerNormalization on %s: allreduces within each head\'s cores', (spec) => {
+    const text = `graph @qkn opset 18 {
+      input %x : f32[32,32]
+      input %wq : f32[32,32]
+      input %g : f32[16]
+      input %b : f32[16]
+      const %s4 : i64[4] = dense<[2, 16, 2, 16]>
+      const %ax : i64[1] = dense<[-1]>
+      const %two : f32[] = dense<[2.0]>
+      const %eps : f32[] = dense<[0.000001]>
+      %q : f32[32,32] = MatMul(%x, %wq) @mq
+      %q4 : f32[2,16,2,16] = Reshape(%q, %s4) @vq
+      %qh : f32[2,2,16,16] = Transpose(%q4) {perm = [0, 2, 1, 3] : ints} @tq
+      %sq : f32[2,2,16,16] = Pow(%qh, %two) @pow
+      %ms : f32[2,2,16,1] = ReduceMean(%sq, %ax) {keepdims = 1 : int} @mean
+      %ve : f32[2,2,16,1] = Add(%ms, %eps) @addeps
+      %sd : f32[2,2,16,1] = Sqrt(%ve) @sqrt
+      %r : f32[2,2,16,1] = Reciprocal(%sd) @rec
+      %n : f32[2,2,16,16] = Mul(%qh, %r) @norm
+      %y : f32[2,2,16,16] = Mul(%n, %g) @scale
+      %m : f32[2,2,16,1] = ReduceMax(%qh, %ax) {keepdims = 1 : int} @max
+      %ln : f32[2,2,16,16] = LayerNormalization(%qh, %g, %b) {axis = -1 : int, epsilon = 0.00001 : float} @ln
+      output %y, %ms, %m, %ln
+    }`;
+    const target = resolveTarget(spec);
+    const res = compile(parseGraph(text), { target, layout: 'distributed', fuse: false });
+    const Q = target.width / 2;
+    for (const name of ['mean', 'max']) expect(res.mesh.ops.find((o) => o.name === name)).toMatchObject({ kernel: 'dist.reduce', params: { sub: Q } });
+    expect(res.mesh.ops.find((o) => o.name === 'ln')).toMatchObject({ kernel: 'dist.layernorm', params: { sub: Q } });
+    // The mean: each row's value on its head's cores; the scale: each head's cores hold g's columns.
+    expect(res.mesh.values.get('ms')!.layout.grid).toMatchObject({ y: { div: 1, mod: target.width }, x: { div: Q, mod: 2 } });
+    expect(res.mesh.values.get('g')!.layout.grid).toMatchObject({ x: { div: 1, mod: Q } });
+    const f = new Map([['x', new Tensor('float32', [32, 32], seededFloats(3, 1024))], ['wq', new Tensor('float32', [32, 32], seededFloats(4, 1024, 0.4))], ['g', new Tensor('float32', [16], seededFloats(5, 16))], ['b', new Tensor('float32', [16], seededFloats(6, 16))]]);
+    expectRun(res, f);
+  });
+
   it('fused (the default): the mask chain fuses into the scores and still matches', () => {
     const res = compile(parseGraph(attention('f32')), { target: resolveTarget('mesh:4x4'), layout: 'distributed' });
     expect(res.mesh.ops.some((o) => o.op === 'FusedElementwise')).toBe(true);

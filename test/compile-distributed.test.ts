@@ -20,6 +20,7 @@ import { Tensor } from '../ir/tensor.js';
 import { parseGraph } from '../ir/text.js';
 import { emulate } from '../runtime/emulate.js';
 import { expectRun } from './helpers/expect-run.js';
+import { smallestSquareMesh } from '../compiler/fit.js';
 import { blockForm, blockLayout, rowBox } from '../compiler/kernels/blocks.js';
 
 const MLP = `graph @mlp opset 18 {
@@ -325,6 +326,21 @@ describe('distributed mode', () => {
     expectRun(res, feeds);
   });
 
+  it('an f16 Gemm with alpha and beta·C computes in f32 and rounds once (within one f16 unit of the reference)', () => {
+    const text = `graph @gemm opset 18 {
+      input %x : f16[16,16]
+      input %w : f16[16,16]
+      input %c : f16[16]
+      %y : f16[16,16] = Gemm(%x, %w, %c) {alpha = 0.3 : float, beta = 0.7 : float, transB = 1 : int} @fc
+      output %y
+    }`;
+    const feeds = new Map([['x', [16, 16]], ['w', [16, 16]], ['c', [16]]].map(([k, sh], i) => [k as string, Tensor.from('float16', sh as number[], Array.from(seededFloats(80 + i, (sh as number[]).reduce((p, q) => p * q, 1), 2)))]));
+    const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed' });
+    expect(res.mesh.ops.filter((o) => o.op === 'Cast').map((o) => o.name)).toEqual(['fc/widen', 'fc/round']);
+    expect(res.mesh.values.get(res.mesh.ops.find((o) => o.op === 'MatMul')!.outputs[0])!.mem).toBe('f32');
+    expectRun(res, feeds);
+  });
+
   it.each([
     ['a Softmax before opset 13 with the default axis (1, flattened)', `graph @g opset 11 {
       input %x : f32[2,4,8]
@@ -360,6 +376,61 @@ describe('distributed mode', () => {
     expectRun(res, feeds);
   });
 
+  // Review findings: each was a silent wrong answer or a crash; now right (or refused where a side
+  // cannot take it, the plan falling back to one that can).
+  it.each([
+    ['a replicated operand stored permuted, read again through a Reshape', `graph @g opset 18 {
+      input %x : f32[16,16]
+      input %w : f32[16,16]
+      input %c : f32[2,2]
+      const %s : i64[4] = dense<[16, 4, 2, 2]>
+      const %s1 : i64[1] = dense<[4]>
+      %y : f32[16,16] = MatMul(%x, %w) @mm
+      %r : f32[16,4,2,2] = Reshape(%y, %s) @rs
+      %t : f32[16,4,2,2] = Transpose(%r) {perm = [0, 1, 3, 2] : ints} @tr
+      %a : f32[16,4,2,2] = Add(%t, %c) @add
+      %cf : f32[4] = Reshape(%c, %s1) @rc
+      output %a, %cf
+    }`, { x: [16, 16], w: [16, 16], c: [2, 2] }],
+    ['a batched MatMul whose B has batch and head swapped between rows and columns', `graph @g opset 18 {
+      input %x : f32[32,32]
+      input %w : f32[32,32]
+      input %w2 : f32[32,32]
+      const %s4 : i64[4] = dense<[2, 16, 2, 16]>
+      %q : f32[32,32] = MatMul(%x, %w) @mq
+      %v : f32[32,32] = MatMul(%x, %w2) @mv
+      %q4 : f32[2,16,2,16] = Reshape(%q, %s4) @vq
+      %v4 : f32[2,16,2,16] = Reshape(%v, %s4) @vv
+      %qh : f32[2,2,16,16] = Transpose(%q4) {perm = [0, 2, 1, 3] : ints} @tq
+      %vh : f32[2,2,16,16] = Transpose(%v4) {perm = [2, 0, 1, 3] : ints} @tv
+      %o : f32[2,2,16,16] = MatMul(%qh, %vh) @bmm
+      output %o
+    }`, { x: [32, 32], w: [32, 32], w2: [32, 32] }],
+    ['a Softmax whose last axis lies partly in the rows', `graph @g opset 18 {
+      input %x : f32[16,16]
+      input %w : f32[16,16]
+      const %s : i64[1] = dense<[256]>
+      %y : f32[16,16] = MatMul(%x, %w) @mm
+      %yt : f32[16,16] = Transpose(%y) {perm = [1, 0] : ints} @t
+      %f : f32[256] = Reshape(%yt, %s) @rs
+      %o : f32[256] = Softmax(%f) {axis = -1 : int} @sm
+      output %o
+    }`, { x: [16, 16], w: [16, 16] }],
+    ['a Reshape whose tiles are not boxes of the new shape, read by a GEMM', `graph @g opset 18 {
+      input %x : f32[12,16]
+      input %w : f32[16,16]
+      input %w2 : f32[16,16]
+      const %s : i64[3] = dense<[3, 4, 16]>
+      %y : f32[12,16] = MatMul(%x, %w) @mm
+      %r : f32[3,4,16] = Reshape(%y, %s) @rs
+      %z : f32[3,4,16] = MatMul(%r, %w2) @mm2
+      output %z
+    }`, { x: [12, 16], w: [16, 16], w2: [16, 16] }],
+  ] as const)('%s matches the reference', (_, text, shapes) => {
+    const feeds = new Map(Object.entries(shapes).map(([k, sh], i) => [k, new Tensor('float32', [...sh], seededFloats(i + 1, sh.reduce((x: number, y: number) => x * y, 1), 0.5))]));
+    for (const spec of ['mesh:4x4', 'mesh:8x8']) expectRun(compile(parseGraph(text), { target: target(spec), layout: 'distributed' }), feeds);
+  });
+
   it('falls back to a smaller side when the routers of the chosen one run out of colours', () => {
     const text = `graph @g opset 18 {
       input %x : f32[16,16]
@@ -389,6 +460,25 @@ describe('distributed mode', () => {
     expect(res.notes.join('\n')).toMatch(/8x8 cores fail \(W3004\); 4x4 used/);
     const run = emulate(res.program, { mode: 'timing' });
     expect(run.prediction.matched).toBe(true);
+  });
+
+  it('smallestSquareMesh searches from the outputs\' bytes up and says when no side up to the limit works', () => {
+    const text = `graph @g opset 18 {
+      input %x : f32[128,128]
+      input %w : f32[128,128]
+      %y : f32[128,128] = MatMul(%x, %w) @mm
+      output %y
+    }`;
+    // 64 KB of output on 48 KB cores: from side 2; on 2×2 (and 3×3, whose region is 2×2) x, w, y, the
+    // GEMM's copies and scratch overflow a core; 4×4 holds them.
+    const fit = smallestSquareMesh(parseGraph(text));
+    expect(fit).toMatchObject({ side: 4, lowerBound: 2, refused: [{ side: 2, code: 'W3005' }, { side: 3, code: 'W3005' }] });
+    expect(fit.result.mesh.ops[0].kernel).toMatch(/^gemm\./);
+    const small = { ...resolveTarget('mesh:1x1'), sram: { ...resolveTarget('mesh:1x1').sram, bytesPerCore: 4096 } };
+    const tight = smallestSquareMesh(parseGraph(text), { base: small });
+    expect(tight.side).toBeGreaterThan(tight.lowerBound);
+    expect(tight.refused.every((r) => ['W3005', 'W3008'].includes(r.code))).toBe(true);
+    expect(() => smallestSquareMesh(parseGraph(text), { base: small, maxSide: tight.side - 1 })).toThrow(/W3003.*compiles for no square mesh/);
   });
 
   it('compiles to identical bytes twice', () => {

@@ -13,6 +13,7 @@ import { encodeProgram } from '../../ir/program-codec.js';
 import { parseTargetSpec } from '../../ir/target-presets.js';
 import { cyclesToSeconds } from '../../ir/target.js';
 import { compile } from '../../compiler/compile.js';
+import { smallestSquareMesh } from '../../compiler/fit.js';
 import { nodeHost } from '../../compiler/host.js';
 import { CliExit } from '../exit.js';
 import { parseDims, pipelineOptions, readInput, type PassFlags } from './common.js';
@@ -42,7 +43,9 @@ export function compileCommand(model: string, flags: CompileFlags): void {
     process.stderr.write(`error: --dtype expects f32 or f16, got '${flags.dtype}'\n`);
     throw new CliExit(1);
   }
-  const target = parseTargetSpec(flags.target, (path) => {
+  // `smallest[:<spec>]`: the smallest square mesh of that target's cores (compiler/fit.ts).
+  const smallest = /^smallest(?::(.+))?$/.exec(flags.target);
+  const target = parseTargetSpec(smallest ? smallest[1] ?? 'mesh:1x1' : flags.target, (path) => {
     try {
       return readFileSync(path, 'utf8');
     } catch (e) {
@@ -54,15 +57,22 @@ export function compileCommand(model: string, flags: CompileFlags): void {
   const gemm = choice('--gemm', flags.gemm, ['meshgemm', 'cannon', 'summa', 'auto'] as const);
   const allreduce = choice('--allreduce', flags.allreduce, ['ktree', 'chain', 'ring', 'auto'] as const);
   const bytes = readInput(model);
-  const result = compile(bytes, {
+  const options = {
     ...pipelineOptions(flags),
-    target,
     dims: parseDims(flags.dim),
     dtype: flags.dtype as 'f32' | 'f16' | undefined,
     layout, gemm, allreduce, fuse: flags.fuse,
     modelPath: model,
     host: nodeHost,
-  });
+  };
+  let found: string[] = [];
+  let result;
+  if (smallest) {
+    const fit = smallestSquareMesh(bytes, { ...options, base: target });
+    result = fit.result;
+    const refused = fit.refused.length ? `; sides ${fit.lowerBound}..${fit.side - 1} refused (${[...new Set(fit.refused.map((r) => r.code))].join(', ')})` : '';
+    found = [`smallest square mesh: ${fit.side}x${fit.side} of ${smallest[1] ?? 'mesh'} cores (searched from ${fit.lowerBound}, the outputs' bytes${refused})`];
+  } else result = compile(bytes, { ...options, target });
   const file = encodeProgram(result.program);
   try {
     writeFileSync(flags.output, file);
@@ -77,6 +87,7 @@ export function compileCommand(model: string, flags: CompileFlags): void {
   const kernels = new Map<string, number>();
   for (const op of result.mesh.ops) if (op.kernel !== 'call' && op.kernel !== 'redistribute') kernels.set(op.kernel, (kernels.get(op.kernel) ?? 0) + 1);
   const lines = [
+    ...found,
     ...result.notes,
     ...(kernels.size ? [`kernels: ${[...kernels].map(([k, n]) => `${k} ×${n}`).join(', ')}`] : []),
     `memory map ${s.sram?.bytes ?? 0} B per core of ${target.sram.bytesPerCore} B; ${s.routes?.length

@@ -1,7 +1,6 @@
 /**
- * Block layouts of the distributed back end: every value of a distributed program lives on one P×P
- * region at the mesh origin in one of four forms, all views of the tensor as a 2-D matrix
- * [rows, cols] = [∏ leading dims, last dim] (the view program inputs and outputs use):
+ * Block forms of the distributed back end: the layouts a value takes on the P×P region from its shape
+ * alone, all views of the tensor as a 2-D matrix [rows, cols] = [∏ leading dims, last dim]:
  *
  *   block  rows split along y, cols along x: core (x, y) holds the tile [rows/P, cols/P] at row tile
  *          y, col tile x — the GEMM operand layout. Leading dims are merged row-major (mesh IR dims
@@ -15,17 +14,15 @@
  *   rows   every element a row: the tensor viewed as [numel, 1], split along y like col (the token
  *          ids of an embedding Gather, aligned with the output's rows). Given by the planner, never
  *          by the shape alone.
- *   tblock a 2-D matrix with rows split along x and columns along y — the transpose of a block
- *          value, tile for tile (a Transpose is then a local transpose of each tile). Planner-given.
  *
  * A value is block / vec / col when its sizes divide by P and it has more than one element per core
- * to spread; anything else is rep. docs/compiler.md ("Distributed mode") has the rules.
+ * to spread; anything else is rep. These are the natural grids (kernels/grids.ts naturalGrid); the
+ * planner gives values other grids where ops need them. docs/compiler.md ("Distributed mode").
  */
 import type { DimMap, Layout } from '../../ir/mesh.js';
-import type { Expr, Rect } from '../../ir/program.js';
-import { X, Y, and, eq } from '../../ir/program-builder.js';
+import type { Rect } from '../../ir/program.js';
 
-export type BlockForm = 'block' | 'vec' | 'col' | 'rep' | 'rows' | 'tblock';
+export type BlockForm = 'block' | 'vec' | 'col' | 'rep' | 'rows';
 
 /** The 2-D view of a shape. */
 export function matrixView(shape: readonly number[]): { rows: number; cols: number } {
@@ -73,28 +70,7 @@ export function tileOf(shape: readonly number[], form: BlockForm, P: number): [n
     case 'col': return [rows / P, 1];
     case 'rep': return [rows, cols];
     case 'rows': return [(rows * cols) / P, 1];
-    case 'tblock': return [rows / P, cols / P];
   }
-}
-
-/** Elements of a core's tile. */
-export function tileElements(shape: readonly number[], form: BlockForm, P: number): number {
-  const [r, c] = tileOf(shape, form, P);
-  return r * c;
-}
-
-/**
- * The tile as an N-D shape for a `call` on it: the leading dims collapse into the tile's rows, with
- * the rank kept (leading 1s) so that the op's broadcasting over the tiles is its broadcasting over
- * the whole tensors. A rep value keeps its own shape.
- */
-export function tileShape(shape: readonly number[], form: BlockForm, P: number): number[] {
-  if (form === 'rep') return [...shape];
-  if (form === 'rows') return [tileOf(shape, form, P)[0], 1];
-  if (form === 'tblock') return tileOf(shape, form, P);
-  const [r, c] = tileOf(shape, form, P);
-  if (shape.length === 1) return [c];
-  return [...Array(shape.length - 2).fill(1), r, c];
 }
 
 /** The mesh IR layout of a value of this form on region `rect` (merged leading dims all map to y). */
@@ -103,7 +79,6 @@ export function blockLayout(shape: readonly number[], form: BlockForm, rect: Rec
   const rank = shape.length;
   if (form === 'rep' || rank === 0) return { region: { ...rect }, dims: shape.map((): DimMap => 'r'), tile: [...shape] };
   if (form === 'rows') return { region: { ...rect }, dims: shape.map((): DimMap => 'y'), tile: rowBox([...shape, 1], tileOf(shape, form, P)[0])! };
-  if (form === 'tblock') return { region: { ...rect }, dims: ['x', 'y'], tile: tileOf(shape, form, P) };
   const [tr, tc] = tileOf(shape, form, P);
   const dims: DimMap[] = shape.map((_, i): DimMap => (i === rank - 1 ? (form === 'col' ? 'r' : 'x') : form === 'block' || form === 'col' ? 'y' : 'r'));
   // Per-dim tile: the row tile as a box over the leading dims (blockForm checked that it is one).
@@ -111,40 +86,6 @@ export function blockLayout(shape: readonly number[], form: BlockForm, rect: Rec
   tile[rank - 1] = tc;
   if (form === 'block' || form === 'col') rowBox(shape, tr)!.forEach((t, i) => { tile[i] = t; });
   return { region: { ...rect }, dims, tile };
-}
-
-/** The form of a value from its mesh IR layout. */
-export function formOfLayout(l: Layout, shape: readonly number[]): BlockForm {
-  const last = l.dims[l.dims.length - 1];
-  if (shape.length === 0 || l.dims.every((d) => d === 'r')) return 'rep';
-  if (l.dims.length === 2 && l.dims[0] === 'x' && l.dims[1] === 'y') return 'tblock';
-  if (last === 'y') return 'rows';
-  if (last === 'x') return l.dims.slice(0, -1).some((d) => d === 'y') ? 'block' : 'vec';
-  return 'col';
-}
-
-/** Tile coordinates (row tile, col tile) a core holds, for program tilings. */
-export function tileCoords(form: BlockForm): [Expr, Expr] {
-  switch (form) {
-    case 'block': return [Y, X];
-    case 'vec': return [0, X];
-    case 'col': return [Y, 0];
-    case 'rep': return [0, 0];
-    case 'rows': return [Y, 0];
-    case 'tblock': return [X, Y];
-  }
-}
-
-/** For an output: the cores whose tile is read back (one copy of each tile). */
-export function outputGuard(form: BlockForm): Expr | undefined {
-  switch (form) {
-    case 'block': return undefined;
-    case 'vec': return eq(Y, 0);
-    case 'col': return eq(X, 0);
-    case 'rep': return and(eq(X, 0), eq(Y, 0));
-    case 'rows': return eq(X, 0);
-    case 'tblock': return undefined;
-  }
 }
 
 /** Whether a tensor can take the rows form on P×P cores (every core's elements a box). */

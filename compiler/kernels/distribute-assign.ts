@@ -15,7 +15,7 @@ import type { LayoutGrid, MeshGraph, MeshOp } from '../../ir/mesh.js';
 import { FUSED_DOMAIN, FUSED_OP } from '../../ir/ops/fused.js';
 import { blockForm, matrixView, rowsFormFits } from './blocks.js';
 import { columnDemands, sliceSpec, splitSpec } from './distribute-demand.js';
-import { concatTilePart, isReplicated, lastDimOrder, matmulGrid, naturalGrid, normalizeGrid, projectGrid, reshapeGrid, sameGrid, sliceTilePart, transposeGrid } from './grids.js';
+import { concatTilePart, isReplicated, lastDimOrder, permutes, matmulGrid, naturalGrid, normalizeGrid, projectGrid, reshapeGrid, sameGrid, sliceTilePart, transposeGrid } from './grids.js';
 
 /** Ops computed elementwise (with ONNX broadcasting), hence tile by tile. */
 export const ELEMENTWISE = new Set([
@@ -45,7 +45,8 @@ export const sameShape = (a: readonly number[], b: readonly number[]): boolean =
 
 /** The grid of a view's output from its input's (forward) or of its input from its output's (backward). */
 export function viewGrid(op: MeshOp, g: LayoutGrid, from: readonly number[], to: readonly number[], backward: boolean): LayoutGrid | undefined {
-  if (isReplicated(g)) return naturalGrid(to, 'rep', 1);
+  // A replicated value stored in its own order stays so; one stored permuted keeps its permutation.
+  if (isReplicated(g) && !permutes(g)) return naturalGrid(to, 'rep', 1);
   if (op.op === 'Identity') return normalizeGrid(g, to);
   if (op.op === 'Transpose') {
     const p = transposePerm(op, backward ? to.length : from.length);
@@ -120,6 +121,10 @@ export function assignGrids(mesh: MeshGraph, P: number): Map<string, LayoutGrid>
         assign(op.inputs[1], { dims: [K, ...c.parts], perm: [0, ...c.order.map((i) => i + 1)], rows: 1, ...split });
       }
     }
+    if (op.domain === '' && NORMS.has(op.op) && grids.has(op.inputs[0])) {
+      // Scale and bias: the part of one row each core reads.
+      for (const v of op.inputs.slice(1)) if (v && elems(shape(v)) > 1) assign(v, projectGrid(grids.get(op.inputs[0])!, shape(op.inputs[0]), shape(v)) ?? natural(v));
+    }
     for (const v of ins) assign(v, natural(v));
     for (const v of op.outputs) if (v) assign(v, outputGrid(op, v));
   }
@@ -134,7 +139,12 @@ export function assignGrids(mesh: MeshGraph, P: number): Map<string, LayoutGrid>
       const n = b ? lastDimOrder(b, shape(op.inputs[1])) : undefined;
       return (a ? matmulGrid(a, shape(op.inputs[0]), shape(v), n) : undefined) ?? natural(v);
     }
-    if (op.domain === '' && op.op === 'Softmax' && v === op.outputs[0]) return grids.get(op.inputs[0]) ?? natural(v);
+    if (op.domain === '' && (op.op === 'Softmax' || NORMS.has(op.op)) && v === op.outputs[0]) return grids.get(op.inputs[0]) ?? natural(v);
+    if (op.domain === '' && REDUCE_OPS.has(op.op) && v === op.outputs[0] && keepsDims(op)) {
+      // With keepdims: each result where its row (or column) is — a col of a block, a vec of its
+      // columns; the kernel checks the axes.
+      return projectGrid(grids.get(op.inputs[0])!, shape(op.inputs[0]), shape(v)) ?? natural(v);
+    }
     if (op.domain === '' && op.op === 'Slice' && v === op.outputs[0]) {
       const s = sliceSpec(mesh, op), g = grids.get(op.inputs[0])!;
       return (s && sliceTilePart(g, shape(op.inputs[0]), s.axis, s.start, s.end, shape(v))?.part) ?? natural(v);
@@ -152,6 +162,15 @@ export function assignGrids(mesh: MeshGraph, P: number): Map<string, LayoutGrid>
     }
     return natural(v);
   }
+}
+
+const REDUCE_OPS = new Set(['ReduceSum', 'ReduceMean', 'ReduceMax']);
+const NORMS = new Set(['LayerNormalization', 'RMSNormalization']);
+
+/** Whether a reduction keeps its reduced dims (as 1s): its result is then a broadcast operand's shape. */
+function keepsDims(op: MeshOp): boolean {
+  const k = op.attrs.keepdims;
+  return !(k && k.kind === 'int' && k.value !== 1);
 }
 
 /** Whether a Gather is an embedding lookup whose token ids can take the rows form. */

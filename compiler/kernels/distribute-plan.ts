@@ -126,10 +126,18 @@ function gemmShape(c: Ctx, op: MeshOp): { M: number; K: number; N: number; Q: nu
   // A: rows = batch dims then M dims; cols = batch dims then K's dims in order.
   const split = (g: LayoutGrid, groups: number[][], lastTwo: [number[], number[]]) => {
     const batch = new Set(groups.slice(0, nBatch).flat());
+    // A batch part is named by its shape dim, its size and its stride within that dim, so that A's,
+    // B's and C's sub-squares hold the same batch element (not just parts of equal sizes).
+    const name = (d: number) => {
+      const k = groups.findIndex((gr) => gr.includes(d));
+      const inner = groups[k].filter((e) => e > d).reduce((p, e) => p * g.dims[e], 1);
+      return `${k}:${g.dims[d]}:${inner}`;
+    };
     const part = (list: number[]) => {
       const k = list.findIndex((d) => !batch.has(d));
       const head = k < 0 ? list : list.slice(0, k), tail = k < 0 ? [] : list.slice(k);
-      return tail.some((d) => batch.has(d)) ? undefined : { batch: head.map((d) => g.dims[d]), rest: tail.filter((d) => g.dims[d] !== 1) };
+      const real = head.filter((d) => g.dims[d] !== 1);
+      return tail.some((d) => batch.has(d)) ? undefined : { batch: real.map((d) => g.dims[d]), names: real.map(name).join(','), rest: tail.filter((d) => g.dims[d] !== 1) };
     };
     const rows = part(g.perm.slice(0, g.rows)), cols = part(g.perm.slice(g.rows));
     if (!rows || !cols) return undefined;
@@ -160,7 +168,7 @@ function gemmShape(c: Ctx, op: MeshOp): { M: number; K: number; N: number; Q: nu
   if (nb !== elems(a.cols.batch) || c.P % nb !== 0) return { why: `its batch splits into ${elems(a.rows.batch)} row parts and ${elems(a.cols.batch)} column parts of ${c.P} cores (batched GEMMs run on square sub-squares)` };
   const b = split(gb, B, [B[B.length - 2], B[B.length - 1]]);
   const same = (p: number[], q: number[]) => p.length === q.length && p.every((x, i) => x === q[i]);
-  if (!b || !same(b.rows.batch, a.rows.batch) || !same(b.cols.batch, a.cols.batch)) return { why: 'B\'s batch dims are not laid out as A\'s' };
+  if (!b || !same(b.rows.batch, a.rows.batch) || !same(b.cols.batch, a.cols.batch) || b.rows.names !== a.rows.names || b.cols.names !== a.cols.names) return { why: 'B\'s batch dims are not laid out as A\'s' };
   if (!b.first && !b.swapped) return { why: 'B is neither a block [K, N] nor the tiles of a block [N, K] on each sub-square' };
   if ((b.first ? b.rowOrder : b.colOrder) !== a.colOrder) return { why: 'A and B order the parts of K differently' };
   const expected = matmulGrid(ga, sa, sc, lastDimOrder(gb, sb));
@@ -175,7 +183,9 @@ function chooseMatMul(c: Ctx, op: MeshOp, form: (v: string) => Form): Choice {
   const [a, b] = op.inputs.map(val);
   const out = val(op.outputs[0]);
   const types = new Set([a.mem, b.mem, out.mem]);
-  if (types.size !== 1 || !(a.mem === 'f32' || a.mem === 'f16')) return { why: `its operands are ${[a.mem, b.mem, out.mem].join(', ')} in SRAM; a GEMM needs one float type` };
+  // f16 operands may accumulate into an f32 result (an expanded f16 Gemm rounds once, later).
+  const widened = a.mem === 'f16' && b.mem === 'f16' && out.mem === 'f32';
+  if (!widened && (types.size !== 1 || !(a.mem === 'f32' || a.mem === 'f16'))) return { why: `its operands are ${[a.mem, b.mem, out.mem].join(', ')} in SRAM; a GEMM needs one float type` };
   if (form(op.inputs[0]) === 'vec' && form(op.outputs[0]) === 'vec' && form(op.inputs[1]) === 'block' && b.type.shape.length === 2) {
     // A vector times a matrix: MeshGEMV (the decode step).
     const [K, N] = b.type.shape;
@@ -194,7 +204,7 @@ function chooseMatMul(c: Ctx, op: MeshOp, form: (v: string) => Form): Choice {
   const kernels: GemmKernel[] = !c.o.gemm || c.o.gemm === 'auto' ? ['meshgemm', 'cannon', 'summa'] : [c.o.gemm];
   let best: { k: GemmKernel; cycles: number } | undefined;
   for (const k of kernels) {
-    const cycles = gemmCost(k, { M: s.M, K: s.K, N: s.N, P: s.Q, type: a.mem, ...(a.mem === 'f16' ? { acc: 'f32' as const } : {}) }, c.target).cycles;
+    const cycles = gemmCost(k, { M: s.M, K: s.K, N: s.N, P: s.Q, type: a.mem as 'f32' | 'f16', ...(a.mem === 'f16' ? { acc: 'f32' as const } : {}) }, c.target).cycles;
     if (!best || cycles < best.cycles) best = { k, cycles };
   }
   return { kernel: `gemm.${best!.k}`, params: { ...gemmParams(best!.k, s.M, s.K, s.N, s.Q, a.mem, c.target), choice: c.o.gemm ?? 'auto', ...sub } };
@@ -207,8 +217,10 @@ function softmaxGroup(c: Ctx, v: string): number | undefined {
   if (!groups || g.x.mod !== c.P || g.x.div !== 1) return undefined;
   const last = groups[groups.length - 1].filter((d) => g.dims[d] !== 1);
   const cols = g.perm.slice(g.rows).filter((d) => g.dims[d] !== 1);
+  if (cols.length < last.length) return undefined; // part of the axis lies in the rows
+  // The axis' parts innermost, in any order (a row's values are reduced whatever their order).
   const tail = cols.slice(cols.length - last.length);
-  if (!tail.every((d, i) => d === last[i])) return undefined;
+  if (!last.every((d) => tail.includes(d))) return undefined;
   const outer = elems(cols.slice(0, cols.length - last.length).map((d) => g.dims[d]));
   return c.P % outer === 0 ? c.P / outer : undefined;
 }
@@ -283,9 +295,13 @@ function choose(c: Ctx, op: MeshOp): Choice {
     const same = sameMem && form(op.inputs[0]) === 'block';
     // Over the last axis (keepdims): one value per row, a col value (of a vec: one value, replicated);
     // over every leading axis: one value per column, a vec value.
-    const lastOk = (same && outForm === 'col') || (sameMem && form(op.inputs[0]) === 'vec' && outForm === 'rep');
+    // Of any grid whose last axis is innermost in the columns: per softmax-like group of Q cores
+    // (attention's heads), the result the projection of the input's grid (a col of a block).
+    const q = softmaxGroup(c, op.inputs[0]);
+    const want = projectGrid(c.grids.get(op.inputs[0])!, val(op.inputs[0]).type.shape, oshape);
+    const lastOk = (sameMem && q !== undefined && !!want && sameGrid(want, c.grids.get(out)!)) || (sameMem && form(op.inputs[0]) === 'vec' && outForm === 'rep');
     if (lastOk && axes && axes.length === 1 && axes[0] === rank - 1 && intAttr(op, 'keepdims', 1) === 1) {
-      return { kernel: 'dist.reduce', params: { fn: REDUCE_FN[op.op], axis: 'cols', allreduce: o.allreduce ?? 'auto' } };
+      return { kernel: 'dist.reduce', params: { fn: REDUCE_FN[op.op], axis: 'cols', allreduce: o.allreduce ?? 'auto', ...(q !== undefined && q < P ? { sub: q } : {}) } };
     }
     if (same && axes && axes.length === rank - 1 && axes.every((a, i) => a === i) && outForm === 'vec') {
       return { kernel: 'dist.reduce', params: { fn: REDUCE_FN[op.op], axis: 'rows', allreduce: o.allreduce ?? 'auto' } };
@@ -293,18 +309,24 @@ function choose(c: Ctx, op: MeshOp): Choice {
     return { why: 'only a reduction of a float block value over its last axis (keepdims) or over all its leading axes has a distributed kernel' };
   }
   if (op.op === 'LayerNormalization' || op.op === 'RMSNormalization') {
+    // Over the last axis of any grid whose last axis is innermost in the columns (per head when the
+    // other column dims split the core rows into groups of Q), scale and bias laid out as the part
+    // of one row each core reads (or one value).
     const axis = intAttr(op, 'axis', -1);
     const x = val(op.inputs[0]);
-    if (!rowwise(op.inputs[0]) || form(out) !== form(op.inputs[0]) || !isLast(axis) || x.mem !== 'f32' || val(out).mem !== 'f32' || outs.length !== 1 || op.outputs.slice(1).some(Boolean)) {
-      return { why: `only a normalization of an f32 block or vec value over its last axis, with no Mean / InvStdDev outputs, has a distributed kernel` };
+    const gx = c.grids.get(op.inputs[0])!;
+    const q = softmaxGroup(c, op.inputs[0]);
+    if (q === undefined || !sameGrid(gx, c.grids.get(out)!) || !isLast(axis) || x.mem !== 'f32' || val(out).mem !== 'f32' || outs.length !== 1 || op.outputs.slice(1).some(Boolean)) {
+      return { why: `only a normalization of an f32 value over its last axis (innermost in the columns), with no Mean / InvStdDev outputs, has a distributed kernel` };
     }
     const C = x.type.shape[x.type.shape.length - 1];
     for (const v of op.inputs.slice(1).filter(Boolean)) {
       const s = val(v).type.shape;
-      const ok = val(v).mem === 'f32' && ((form(v) === 'vec' && s[s.length - 1] === C) || (form(v) === 'rep' && elems(s) === 1));
-      if (!ok) return { why: `its scale / bias '%${v}' (${form(v)} ${fmt(s)}) is not one row of ${C} values (or one value) in f32` };
+      const want = projectGrid(gx, x.type.shape, s);
+      const ok = val(v).mem === 'f32' && ((elems(s) === C && s[s.length - 1] === C && !!want && sameGrid(want, c.grids.get(v)!)) || (form(v) === 'rep' && elems(s) === 1));
+      if (!ok) return { why: `its scale / bias '%${v}' (${form(v)} ${fmt(s)}) is not one row of ${C} values (or one value) in f32, laid out as the rows it scales` };
     }
-    return { kernel: op.op === 'LayerNormalization' ? 'dist.layernorm' : 'dist.rmsnorm', params: { allreduce: o.allreduce ?? 'auto' } };
+    return { kernel: op.op === 'LayerNormalization' ? 'dist.layernorm' : 'dist.rmsnorm', params: { allreduce: o.allreduce ?? 'auto', ...(q < P ? { sub: q } : {}) } };
   }
   if (op.op === 'Softmax') {
     // Before opset 13 the axis defaults to 1 and the input is flattened from it: the last axis only

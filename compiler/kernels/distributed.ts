@@ -97,7 +97,9 @@ export function viewRoots(mesh: MeshGraph): Map<string, string> {
 
 /** Elements of a value's tile. */
 export function tileElementsOf(mesh: MeshGraph, v: string, _P?: number): number {
-  return elems(callTile(mesh, v));
+  // The 2-D tile: always defined (a tile need not be an N-D box of the tensor for the GEMM or a copy).
+  const [r, c] = gridTile(gridOf(mesh, v));
+  return r * c;
 }
 
 function gemmKernelOf(op: MeshOp): GemmKernel {
@@ -169,8 +171,13 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
       const shape = x.type.shape;
       const byRows = op.params.axis === 'rows';
       const count = byRows ? elems(shape.slice(0, -1)) : shape[shape.length - 1];
-      return emitRowReduce(env, { type: x.mem, rows, cols, count, algorithm: algorithmOf(op) }, op.params.fn as AxisReduceFn, byRows ? 'y' : 'x',
+      const q = typeof op.params.sub === 'number' ? op.params.sub : P;
+      const reduce = (e: KernelEnv) => emitRowReduce(e, { type: x.mem, rows, cols, count, algorithm: algorithmOf(op) }, op.params.fn as AxisReduceFn, byRows ? 'y' : 'x',
         buf(op.inputs[0]), buf(op.outputs[0]));
+      if (q === P) return reduce(env);
+      // Rows spanning Q cores of a core row (one group per head): x → x mod Q.
+      const vars = { x: mod(X, q), w: q };
+      return scopedResult(rb.scoped({ vars }, () => reduce({ ...env, width: q })), vars);
     }
     case 'dist.softmax':
     case 'dist.layernorm':
@@ -194,7 +201,11 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
       }
       const eps = op.attrs.epsilon;
       const epsilon = eps && eps.kind === 'float' ? eps.value : 1e-5;
-      return emitNorm(env, shape, op.kernel === 'dist.layernorm' ? 'layer' : 'rms', epsilon, buf(op.inputs[0]), operand(1), op.kernel === 'dist.layernorm' ? operand(2) : undefined, buf(op.outputs[0]));
+      const norm = (e: KernelEnv) => emitNorm(e, shape, op.kernel === 'dist.layernorm' ? 'layer' : 'rms', epsilon, buf(op.inputs[0]), operand(1), op.kernel === 'dist.layernorm' ? operand(2) : undefined, buf(op.outputs[0]));
+      const q = typeof op.params.sub === 'number' ? op.params.sub : P;
+      if (q === P) return norm(env);
+      const vars = { x: mod(X, q), w: q };
+      return scopedResult(rb.scoped({ vars }, () => norm({ ...env, width: q })), vars);
     }
     default: {
       if (op.kernel.startsWith('gemv.')) {
@@ -231,8 +242,10 @@ function emitGemmOp(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: string
   const [M, K, N] = [op.params.M, op.params.K, op.params.N] as number[];
   const type = a.mem as 'f32' | 'f16';
   if (type === 'f32') return emitGemm(kernel, env, { M, K, N, P, type }, { A: buf(op.inputs[0]), B: buf(op.inputs[1]), C: buf(op.outputs[0]) });
-  // f16: C accumulates in f32 scratch and is rounded to f16 once, as ONNX computes a MatMul.
   const mn = (M / P) * (N / P);
+  // f16 operands into an f32 result (an expanded f16 Gemm): accumulate there directly.
+  if (mesh.values.get(op.outputs[0])!.mem === 'f32') return emitGemm(kernel, env, { M, K, N, P, type, acc: 'f32' }, { A: buf(op.inputs[0]), B: buf(op.inputs[1]), C: buf(op.outputs[0]) });
+  // f16: C accumulates in f32 scratch and is rounded to f16 once, as ONNX computes a MatMul.
   const c32 = scratchBuffer(env, `${env.loc}.c32`, 'f32', mn);
   const g = emitGemm(kernel, env, { M, K, N, P, type, acc: 'f32' }, { A: buf(op.inputs[0]), B: buf(op.inputs[1]), C: c32 });
   if (!(typeof g.finish === 'number' && g.finish === g.cycles)) rb.delay(sub(g.cycles, g.finish));

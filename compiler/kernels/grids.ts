@@ -36,7 +36,6 @@ export function naturalGrid(shape: readonly number[], form: BlockForm, P: number
     case 'vec': return { ...base, rows: rank - 1, y: ONE, x: split };
     case 'col': return { ...base, rows: rank - 1, y: split, x: ONE };
     case 'rows': return { ...base, rows: rank, y: split, x: ONE };
-    case 'tblock': throw new Error('internal: a tblock is a transposed grid');
     case 'rep': return { ...base, rows: Math.max(rank - 1, 0), y: ONE, x: ONE };
   }
 }
