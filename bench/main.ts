@@ -7,6 +7,7 @@ import { machineLine } from './machine.js';
 import { runEmulatorBench } from './emulator.js';
 import { runGemmBench } from './gemm.js';
 import { runGemvBench } from './gemv.js';
+import { runModelsBench } from './models.js';
 import { runReferenceBench } from './reference.js';
 
 const BENCHES: Record<string, () => { text: string; json: unknown }> = {
@@ -14,6 +15,7 @@ const BENCHES: Record<string, () => { text: string; json: unknown }> = {
   emulator: runEmulatorBench,
   gemm: runGemmBench,
   gemv: runGemvBench,
+  models: runModelsBench,
 };
 
 export function benchMain(argv: string[]): number {

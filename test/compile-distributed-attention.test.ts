@@ -195,6 +195,39 @@ describe('multi-head attention, distributed', () => {
     expectRun(res, f);
   });
 
+  it.each(['mesh:4x4', 'mesh:8x8'])('a decode step on %s: x·Wᵀ by MeshGEMV (W loaded transposed by the host), RoPE on the vector\'s heads local', (spec) => {
+    const text = `graph @dec opset 18 {
+      input %x : f32[1,32]
+      input %wq : f32[32,32]
+      input %cos : f32[16]
+      input %sin : f32[16]
+      const %s4 : i64[4] = dense<[1, 1, 2, 16]>
+      const %z : i64[1] = dense<[0]>
+      const %eight : i64[1] = dense<[8]>
+      const %end : i64[1] = dense<[9223372036854775807]>
+      const %ax3 : i64[1] = dense<[3]>
+      %wt : f32[32,32] = Transpose(%wq) {perm = [1, 0] : ints} @t
+      %q : f32[1,32] = MatMul(%x, %wt) @mq
+      %q4 : f32[1,1,2,16] = Reshape(%q, %s4) @vq
+      %qh : f32[1,2,1,16] = Transpose(%q4) {perm = [0, 2, 1, 3] : ints} @tq
+      %lo : f32[1,2,1,8] = Slice(%qh, %z, %eight, %ax3) @lo
+      %hi : f32[1,2,1,8] = Slice(%qh, %eight, %end, %ax3) @hi
+      %nh : f32[1,2,1,8] = Neg(%hi) @neg
+      %rot : f32[1,2,1,16] = Concat(%nh, %lo) {axis = -1 : int} @cat
+      %c : f32[1,2,1,16] = Mul(%qh, %cos) @mc
+      %s : f32[1,2,1,16] = Mul(%rot, %sin) @ms
+      %r : f32[1,2,1,16] = Add(%c, %s) @rope
+      output %r, %q
+    }`;
+    const res = compile(parseGraph(text), { target: resolveTarget(spec), layout: 'distributed', fuse: false });
+    const kernel = (name: string) => res.mesh.ops.find((o) => o.name === name)!.kernel;
+    expect(kernel('mq')).toMatch(/^gemv\./);
+    expect([kernel('lo'), kernel('hi'), kernel('cat')]).toEqual(['dist.slice', 'dist.slice', 'dist.concat']);
+    const f = new Map([['x', new Tensor('float32', [1, 32], seededFloats(8, 32))], ['wq', new Tensor('float32', [32, 32], seededFloats(9, 1024, 0.4))],
+      ['cos', new Tensor('float32', [16], seededFloats(10, 16))], ['sin', new Tensor('float32', [16], seededFloats(11, 16))]]);
+    expectRun(res, f);
+  });
+
   it('fused (the default): the mask chain fuses into the scores and still matches', () => {
     const res = compile(parseGraph(attention('f32')), { target: resolveTarget('mesh:4x4'), layout: 'distributed' });
     expect(res.mesh.ops.some((o) => o.op === 'FusedElementwise')).toBe(true);

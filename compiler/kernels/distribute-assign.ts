@@ -107,10 +107,13 @@ export function assignGrids(mesh: MeshGraph, P: number): Map<string, LayoutGrid>
       assign(op.inputs[1], naturalGrid(s, 'rows', P));
     }
     if (op.domain === '' && op.op === 'MatMul' && op.inputs[1] && !grids.has(op.inputs[1]) && shape(op.inputs[1]).length === 2) {
-      // B = Transpose(W) of a 2-D W: W stays a block, B its transposed view (the transposed GEMM).
+      // B = Transpose(W) of a 2-D W: W stays a block, B its transposed view (the transposed GEMM) —
+      // unless A is one row (the GEMV of a decode step reads B as [K, N]: the host loads W transposed).
       // A demanded column order (distribute-demand.ts) refines and orders B's N dims.
       const t = producer.get(op.inputs[1]);
-      const w = t && t.op === 'Transpose' && deferred.has(t) && shape(t.inputs[0]).length === 2 ? t.inputs[0] : undefined;
+      const ga = grids.get(op.inputs[0]);
+      const row = (!ga || ga.y.mod === 1) && elems(shape(op.inputs[0]).slice(0, -1)) === 1;
+      const w = !row && t && t.op === 'Transpose' && deferred.has(t) && shape(t.inputs[0]).length === 2 ? t.inputs[0] : undefined;
       const c = demands.get(op.outputs[0]);
       const [K, N] = shape(op.inputs[1]);
       const split = { y: { div: 1, mod: P }, x: { div: 1, mod: P } };

@@ -186,7 +186,12 @@ function chooseMatMul(c: Ctx, op: MeshOp, form: (v: string) => Form): Choice {
   // f16 operands may accumulate into an f32 result (an expanded f16 Gemm rounds once, later).
   const widened = a.mem === 'f16' && b.mem === 'f16' && out.mem === 'f32';
   if (!widened && (types.size !== 1 || !(a.mem === 'f32' || a.mem === 'f16'))) return { why: `its operands are ${[a.mem, b.mem, out.mem].join(', ')} in SRAM; a GEMM needs one float type` };
-  if (form(op.inputs[0]) === 'vec' && form(op.outputs[0]) === 'vec' && form(op.inputs[1]) === 'block' && b.type.shape.length === 2) {
+  // B a [K, N] block, its N parts in any order (the result's columns follow them: RoPE's order).
+  const gb = c.grids.get(op.inputs[1])!;
+  const bRowsK = b.type.shape.length === 2 && full(gb, c.P) && gb.perm.slice(0, gb.rows).filter((d) => gb.dims[d] !== 1).map((d) => gb.dims[d]).join() === `${b.type.shape[0]}`;
+  const gemvOut = matmulGrid(c.grids.get(op.inputs[0])!, a.type.shape, out.type.shape, lastDimOrder(gb, b.type.shape));
+  const legacy = form(op.outputs[0]) === 'vec' && form(op.inputs[1]) === 'block'; // a 1-D vector too
+  if (form(op.inputs[0]) === 'vec' && bRowsK && !widened && (legacy || (!!gemvOut && sameGrid(gemvOut, c.grids.get(op.outputs[0])!)))) {
     // A vector times a matrix: MeshGEMV (the decode step).
     const [K, N] = b.type.shape;
     const algorithms = !c.o.allreduce || c.o.allreduce === 'auto' ? ALLREDUCE_ALGORITHMS : [c.o.allreduce];
