@@ -4,7 +4,8 @@
  * mesh of that side (the base target's machine figures, its width and height replaced) until one
  * succeeds. A side fails on SRAM (W3002, W3003, W3005), on colours (W3004) or because no distributed
  * kernel takes an op there (W3008: the region's side must divide the dims); anything else is a real
- * error and is thrown. The result keeps every side tried and why it failed.
+ * error and is thrown, as is W3004 on eight sides in a row. The result keeps every side tried and why
+ * it failed.
  */
 import { DiagnosticError, diag } from '../ir/diagnostics.js';
 import type { Graph } from '../ir/graph.js';
@@ -57,6 +58,8 @@ export function smallestSquareMesh(model: Uint8Array | Graph, options: FitOption
       const code = e.diagnostics[e.diagnostics.length - 1]?.code ?? '';
       if (!e.diagnostics.every((d) => RETRY.has(d.code))) throw e;
       refused.push({ side, code });
+      // Out of colours on many sides in a row: more cores will not help (compile already retries smaller regions).
+      if (refused.length >= 8 && refused.slice(-8).every((r) => r.code === 'W3004')) throw e;
     }
   }
   throw diag('W3003', `the model compiles for no square mesh of ${base.name}'s cores from side ${lowerBound} to ${maxSide}`, `sides ${lowerBound}..${maxSide}`,

@@ -307,6 +307,20 @@ describe('distributed mode', () => {
     expectRun(res, feeds);
   });
 
+  it('an f16 Gemm with C on one row (a decode step\'s biased projection) still takes MeshGEMV', () => {
+    const text = `graph @g opset 18 {
+      input %x : f16[1,64]
+      input %w : f16[64,64]
+      input %c : f16[64]
+      %y : f16[1,64] = Gemm(%x, %w, %c) @fc
+      output %y
+    }`;
+    const feeds = new Map([['x', [1, 64]], ['w', [64, 64]], ['c', [64]]].map(([k, sh], i) => [k as string, Tensor.from('float16', sh as number[], Array.from(seededFloats(90 + i, (sh as number[]).reduce((p, q) => p * q, 1), 0.5)))]));
+    const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed' });
+    expect(res.mesh.ops.find((o) => o.op === 'MatMul')!.kernel).toMatch(/^gemv\./);
+    expectRun(res, feeds);
+  });
+
   it('Gemm: transB by the transposed GEMM, alpha and beta·C as elementwise ops', () => {
     const text = `graph @gemm opset 18 {
       input %a : f32[64,32]
