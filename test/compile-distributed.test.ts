@@ -19,7 +19,7 @@ import type { Target } from '../ir/target.js';
 import { Tensor } from '../ir/tensor.js';
 import { parseGraph } from '../ir/text.js';
 import { emulate } from '../runtime/emulate.js';
-import { expectRun } from './helpers/expect-run.js';
+import { expectRun, seededFeeds } from './helpers/expect-run.js';
 import { smallestSquareMesh } from '../compiler/fit.js';
 import { blockForm, blockLayout, rowBox } from '../compiler/kernels/blocks.js';
 
@@ -51,7 +51,7 @@ const MLP = `graph @mlp opset 18 {
 }`;
 
 const SHAPES: Record<string, number[]> = { x: [64, 32], w1: [32, 64], w2: [64, 32], g: [32], wt: [32, 32] };
-const inputs = new Map(Object.entries(SHAPES).map(([k, s], i) => [k, new Tensor('float32', s, seededFloats(i + 1, s.reduce((a, b) => a * b, 1)))]));
+const inputs = seededFeeds(SHAPES, 1);
 
 function target(spec: string, patch?: (t: Target) => void): Target {
   const t = resolveTarget(spec);
@@ -127,8 +127,7 @@ describe('distributed mode', () => {
       %cm : f32[32] = ReduceMax(%ln, %ax0) {keepdims = 0 : int} @colmax
       output %t, %ln, %cs, %cm
     }`;
-    const feeds = new Map([['x', [64, 32]], ['g', [32]], ['b', [32]]].map(([k, sh], i) =>
-      [k as string, new Tensor('float32', sh as number[], seededFloats(40 + i, (sh as number[]).reduce((a, c) => a * c, 1)))]));
+    const feeds = seededFeeds({ x: [64, 32], g: [32], b: [32] }, 40);
     const res = compile(parseGraph(text), { target: target(spec), layout: 'distributed', allreduce });
     expect(res.mesh.ops.map((o) => o.kernel)).toEqual(['dist.layernorm', 'dist.rmsnorm', 'dist.call', 'dist.reduce', 'dist.reduce']);
     expect(res.mesh.ops.filter((o) => o.kernel === 'dist.reduce').map((o) => o.params.axis)).toEqual(['rows', 'rows']);
@@ -186,7 +185,7 @@ describe('distributed mode', () => {
         output %y
       }`;
       const shapes: Record<string, number[]> = { t: [1, 64], w1: [64, 128], w2: [128, 64], g: [64] };
-      const feeds = new Map(Object.entries(shapes).map(([k, sh], i) => [k, new Tensor('float32', sh, seededFloats(80 + i, sh.reduce((x, y) => x * y, 1), 0.3))]));
+      const feeds = seededFeeds(shapes, 80, 0.3);
       const res = compile(parseGraph(text), { target: target(spec), layout: 'distributed', allreduce });
       const kernels = res.mesh.ops.map((o) => o.kernel);
       expect(kernels.filter((k) => k.startsWith('gemv.'))).toHaveLength(2);
@@ -315,7 +314,7 @@ describe('distributed mode', () => {
       %y : f16[1,64] = Gemm(%x, %w, %c) @fc
       output %y
     }`;
-    const feeds = new Map([['x', [1, 64]], ['w', [64, 64]], ['c', [64]]].map(([k, sh], i) => [k as string, Tensor.from('float16', sh as number[], Array.from(seededFloats(90 + i, (sh as number[]).reduce((p, q) => p * q, 1), 0.5)))]));
+    const feeds = seededFeeds({ x: [1, 64], w: [64, 64], c: [64] }, 90, 0.5, 'float16');
     const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed' });
     expect(res.mesh.ops.find((o) => o.op === 'MatMul')!.kernel).toMatch(/^gemv\./);
     expectRun(res, feeds);
@@ -332,7 +331,7 @@ describe('distributed mode', () => {
       output %y
     }`;
     const shapes: Record<string, number[]> = { a: [64, 32], w: [64, 32], c: [64], v: [64, 32] };
-    const feeds = new Map(Object.entries(shapes).map(([k, sh], i) => [k, new Tensor('float32', sh, seededFloats(70 + i, sh.reduce((x, y) => x * y, 1), 0.5))]));
+    const feeds = seededFeeds(shapes, 70, 0.5);
     const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed' });
     expect(res.mesh.ops.map((o) => `${o.name}:${o.kernel}:${o.op}`)).toEqual([
       'fc1/transpose:dist.view:Transpose', 'fc1/beta:dist.call:Mul', 'fc1/matmul:gemm.transposed:MatMul', 'fc1/mul:dist.call:Mul', 'fc1:dist.call:Add', expect.stringMatching(/^fc2:gemm\.\w+:MatMul$/),
@@ -348,7 +347,7 @@ describe('distributed mode', () => {
       %y : f16[16,16] = Gemm(%x, %w, %c) {alpha = 0.3 : float, beta = 0.7 : float, transB = 1 : int} @fc
       output %y
     }`;
-    const feeds = new Map([['x', [16, 16]], ['w', [16, 16]], ['c', [16]]].map(([k, sh], i) => [k as string, Tensor.from('float16', sh as number[], Array.from(seededFloats(80 + i, (sh as number[]).reduce((p, q) => p * q, 1), 2)))]));
+    const feeds = seededFeeds({ x: [16, 16], w: [16, 16], c: [16] }, 80, 2, 'float16');
     const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed' });
     expect(res.mesh.ops.filter((o) => o.op === 'Cast').map((o) => o.name)).toEqual(['fc/widen', 'fc/round']);
     expect(res.mesh.values.get(res.mesh.ops.find((o) => o.op === 'MatMul')!.outputs[0])!.mem).toBe('f32');
@@ -384,7 +383,7 @@ describe('distributed mode', () => {
       output %y, %f
     }`, { x: [8, 8], e: [0, 8] }],
   ] as const)('%s compiles and matches', (_, text, shapes) => {
-    const feeds = new Map(Object.entries(shapes).map(([k, sh], i) => [k, new Tensor('float32', [...sh], seededFloats(i + 1, sh.reduce((x: number, y: number) => x * y, 1)))]));
+    const feeds = seededFeeds(shapes, 1);
     const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed' });
     expect(res.mesh.ops.some((o) => o.kernel === 'dist.softmax' || o.kernel === 'dist.reduce')).toBe(false);
     expectRun(res, feeds);
@@ -441,7 +440,7 @@ describe('distributed mode', () => {
       output %z
     }`, { x: [12, 16], w: [16, 16], w2: [16, 16] }],
   ] as const)('%s matches the reference', (_, text, shapes) => {
-    const feeds = new Map(Object.entries(shapes).map(([k, sh], i) => [k, new Tensor('float32', [...sh], seededFloats(i + 1, sh.reduce((x: number, y: number) => x * y, 1), 0.5))]));
+    const feeds = seededFeeds(shapes, 1, 0.5);
     for (const spec of ['mesh:4x4', 'mesh:8x8']) expectRun(compile(parseGraph(text), { target: target(spec), layout: 'distributed' }), feeds);
   });
 

@@ -5,11 +5,10 @@
  * docs/mesh-ir.md's attention example while rejecting each broken field with its own message.
  */
 import { describe, expect, it } from 'vitest';
-import { DiagnosticError } from '../ir/diagnostics.js';
 import type { DimMap, LayoutGrid, MeshGraph, MeshValue } from '../ir/mesh.js';
 import { parseMesh, printMesh } from '../ir/mesh-text.js';
+import { fuzzMeshText, parseError, roundTrip } from './helpers/mesh-text.js';
 import { verifyMesh } from '../ir/mesh-verify.js';
-import { mulberry32 } from '../ir/random.js';
 
 const P = 64;
 const region = { x: 0, y: 0, width: P, height: P };
@@ -37,24 +36,6 @@ function attention(): MeshGraph {
   g.ops.push({ name: 'rope_mul', kernel: 'dist.eltwise', op: 'Mul', domain: '', attrs: {}, inputs: ['q', 'rope'], outputs: ['qt'], region: { ...region }, params: {} });
   g.ops.push({ name: 'scale', kernel: 'dist.eltwise', op: 'Mul', domain: '', attrs: {}, inputs: ['qt', 'slope'], outputs: ['o'], region: { ...region }, params: {} });
   return g;
-}
-
-function roundTrip(g: MeshGraph): string {
-  const text = printMesh(g);
-  const back = parseMesh(text);
-  expect(back).toEqual(g);
-  expect(printMesh(back)).toBe(text);
-  return text;
-}
-
-function parseError(text: string): DiagnosticError {
-  try {
-    parseMesh(text);
-  } catch (e) {
-    if (e instanceof DiagnosticError) return e;
-    throw e;
-  }
-  throw new Error('expected a parse error');
 }
 
 describe('grid text form', () => {
@@ -94,28 +75,7 @@ describe('grid text form', () => {
 
   it('fuzz: every mutation of text with grids gives a mesh graph or a W2004 diagnostic', () => {
     const text = roundTrip(attention());
-    const rand = mulberry32(20261122);
-    const alphabet = ['/', '//', ' ', '\n', 'grid', 'perm', 'rows', 'x', 'y', '1', '0', '-', '[', ']', ',', '.', 'tile', '1/2'];
-    let parsed = 0;
-    let rejected = 0;
-    for (let i = 0; i < 2000; i++) {
-      const at = Math.floor(rand() * text.length);
-      const cut = Math.floor(rand() * 4);
-      const insert = rand() < 0.7 ? alphabet[Math.floor(rand() * alphabet.length)] : '';
-      const mutated = text.slice(0, at) + insert + text.slice(at + cut);
-      try {
-        const back = parseMesh(mutated);
-        expect(printMesh(parseMesh(printMesh(back)))).toBe(printMesh(back));
-        parsed++;
-      } catch (e) {
-        if (!(e instanceof DiagnosticError)) throw new Error(`non-diagnostic exception for mutation ${i}: ${String(e)}`);
-        expect(e.diagnostics[0].code).toBe('W2004');
-        expect(e.diagnostics[0].location).toMatch(/^line \d+, column \d+$/);
-        rejected++;
-      }
-    }
-    expect(parsed).toBeGreaterThan(50);
-    expect(rejected).toBeGreaterThan(1000);
+    fuzzMeshText(text, 20261122, ['/', '//', ' ', '\n', 'grid', 'perm', 'rows', 'x', 'y', '1', '0', '-', '[', ']', ',', '.', 'tile', '1/2']);
   });
 
   const head = 'mesh @g opset 18 target "mesh:2x2" {\n  input %x : f32[4] in f32 at (0,0 2x2) [r] tile [4] ';

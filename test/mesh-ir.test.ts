@@ -5,14 +5,13 @@
  * on a purpose-broken graph while a good graph passes.
  */
 import { describe, expect, it } from 'vitest';
-import { DiagnosticError } from '../ir/diagnostics.js';
 import { DTYPES, type DType } from '../ir/dtype.js';
 import type { Attr } from '../ir/graph.js';
 import { singleCoreLayout, type MeshGraph, type MeshOp, type MeshValue } from '../ir/mesh.js';
 import { parseMesh, printMesh } from '../ir/mesh-text.js';
+import { fuzzMeshText, parseError, roundTrip } from './helpers/mesh-text.js';
 import { verifyMesh } from '../ir/mesh-verify.js';
 import type { MemType } from '../ir/program.js';
-import { mulberry32 } from '../ir/random.js';
 import { Tensor } from '../ir/tensor.js';
 
 // ---- helpers ------------------------------------------------------------------------------------
@@ -28,32 +27,6 @@ function onCore(dtype: DType, shape: number[], x: number, y: number, mem: MemTyp
 
 function op(fields: Partial<MeshOp> & Pick<MeshOp, 'name' | 'kernel'>): MeshOp {
   return { op: '', domain: '', attrs: {}, inputs: [], outputs: [], region: { x: 0, y: 0, width: 1, height: 1 }, params: {}, ...fields };
-}
-
-/** Bytes of every constant, so NaN payloads and -0 count. */
-function constantBytes(g: MeshGraph): [string, string, number[], number[]][] {
-  return [...g.constants].map(([k, t]) => [k, t.dtype, [...t.shape], [...new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)]]);
-}
-
-/** Asserts both round-trip properties and returns the printed text. */
-function roundTrip(g: MeshGraph): string {
-  const text = printMesh(g);
-  const back = parseMesh(text);
-  expect(back).toEqual(g);
-  expect([...back.constants.keys()]).toEqual([...g.constants.keys()]);
-  expect(constantBytes(back)).toEqual(constantBytes(g));
-  expect(printMesh(back)).toBe(text);
-  return text;
-}
-
-function parseError(text: string): DiagnosticError {
-  try {
-    parseMesh(text);
-  } catch (e) {
-    if (e instanceof DiagnosticError) return e;
-    throw e;
-  }
-  throw new Error('expected a parse error');
 }
 
 /**
@@ -277,28 +250,7 @@ describe('parse errors', () => {
     g.values.set('h', { type: { dtype: 'int64', shape: [3, 7] }, mem: 'i32', layout: { region: { x: 0, y: 0, width: 2, height: 2 }, dims: ['x', 'y'], tile: [2, 4] } });
     g.ops.push(op({ name: 'n "1"', kernel: 'call', op: 'Foo', domain: 'com.x', inputs: ['h', '', 'w'], outputs: ['', 'z'], attrs: { s: { kind: 'strings', value: ['q"', ''] }, t: { kind: 'tensor', value: Tensor.from('int8', [2], [1, -1]) } }, params: { f: 0.25, s: 'x' } }));
     const text = roundTrip(g);
-    const rand = mulberry32(20240917);
-    const alphabet = ['(', ')', '[', ']', '{', '}', ',', '=', ':', 'x', '"', '%', '@', '-', '1', '0', ' ', '\n', 'at', 'on', 'tile', 'in', 'r', 'dense<', 'hex:', '>', '//'];
-    let parsed = 0;
-    let rejected = 0;
-    for (let i = 0; i < 2000; i++) {
-      const at = Math.floor(rand() * text.length);
-      const cut = Math.floor(rand() * 4);
-      const insert = rand() < 0.7 ? alphabet[Math.floor(rand() * alphabet.length)] : '';
-      const mutated = text.slice(0, at) + insert + text.slice(at + cut);
-      try {
-        const back = parseMesh(mutated);
-        expect(printMesh(parseMesh(printMesh(back)))).toBe(printMesh(back));
-        parsed++;
-      } catch (e) {
-        if (!(e instanceof DiagnosticError)) throw new Error(`non-diagnostic exception for mutation ${i}: ${String(e)}`);
-        expect(e.diagnostics[0].code).toBe('W2004');
-        expect(e.diagnostics[0].location).toMatch(/^line \d+, column \d+$/);
-        rejected++;
-      }
-    }
-    expect(parsed).toBeGreaterThan(50);
-    expect(rejected).toBeGreaterThan(1000);
+    fuzzMeshText(text, 20240917, ['(', ')', '[', ']', '{', '}', ',', '=', ':', 'x', '"', '%', '@', '-', '1', '0', ' ', '\n', 'at', 'on', 'tile', 'in', 'r', 'dense<', 'hex:', '>', '//']);
   });
 });
 

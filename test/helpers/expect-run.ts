@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { compareTensors } from '../../cli/compare.js';
 import type { compile } from '../../compiler/compile.js';
 import { evaluateGraph } from '../../ir/evaluate.js';
+import { seededFloats } from '../../ir/random.js';
 import { Tensor } from '../../ir/tensor.js';
 import { emulate } from '../../runtime/emulate.js';
 
@@ -33,3 +34,11 @@ export function expectRun(res: ReturnType<typeof compile>, feeds: ReadonlyMap<st
   return out;
 }
 
+
+/** Feeds of seeded values (ir/random.ts) for `shapes` in order, input k from seed `seed + k`. */
+export function seededFeeds(shapes: Record<string, readonly number[]>, seed: number, scale?: number, dtype: 'float32' | 'float16' = 'float32'): Map<string, Tensor> {
+  return new Map(Object.entries(shapes).map(([name, shape], k) => {
+    const values = seededFloats(seed + k, shape.reduce((a, b) => a * b, 1), scale);
+    return [name, dtype === 'float16' ? Tensor.from('float16', [...shape], Array.from(values)) : new Tensor('float32', [...shape], values)];
+  }));
+}
