@@ -16,6 +16,7 @@
  *   contiguous elements), so the piece op is a Reshape to [out[0]/k, ...out[1:]] ('reshape').
  * Only `call` ops of the default domain (or fused chains) with one output, not already pinned, qualify.
  */
+import { attrInt } from '../../ir/ops/util.js';
 import type { MeshGraph, MeshOp } from '../../ir/mesh.js';
 import { FUSED_DOMAIN, FUSED_OP } from '../../ir/ops/fused.js';
 import { BINARY, UNARY } from './tiled.js';
@@ -37,10 +38,6 @@ const RESHAPE = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']);
 
 const norm = (a: number, r: number) => (a < 0 ? a + r : a);
 
-function intAttr(op: MeshOp, name: string): number | undefined {
-  const a = op.attrs[name];
-  return a && a.kind === 'int' ? a.value : undefined;
-}
 
 /** The reduction axes of a Reduce* op (attribute or constant input), or undefined when unknown / all. */
 function reduceAxes(mesh: MeshGraph, op: MeshOp): number[] | undefined {
@@ -76,7 +73,7 @@ export function pieceRule(mesh: MeshGraph, op: MeshOp, k: number): PieceRule | u
   }
   if (first.length !== r && !RESHAPE.has(op.op) && !REDUCE.has(op.op) && !op.op.startsWith('Arg')) return undefined;
   if (SOFTMAX.has(op.op)) {
-    const axis = norm(intAttr(op, 'axis') ?? (mesh.opset >= 13 ? -1 : 1), r);
+    const axis = norm(attrInt(op.attrs, 'axis') ?? (mesh.opset >= 13 ? -1 : 1), r);
     return axis === 0 ? undefined : { roles: rest('none') };
   }
   if (REDUCE.has(op.op)) {
@@ -86,7 +83,7 @@ export function pieceRule(mesh: MeshGraph, op: MeshOp, k: number): PieceRule | u
     return { roles: rest('whole') };
   }
   if (op.op === 'ArgMax' || op.op === 'ArgMin') {
-    return norm(intAttr(op, 'axis') ?? 0, first.length) === 0 || first[0] !== out[0] ? undefined : { roles: rest('none') };
+    return norm(attrInt(op.attrs, 'axis') ?? 0, first.length) === 0 || first[0] !== out[0] ? undefined : { roles: rest('none') };
   }
   if (op.op === 'Transpose') {
     const perm = op.attrs.perm;

@@ -11,6 +11,7 @@
  * back up the chain (so the host loads each input directly in the view its first reader wants).
  * Whatever is left takes the natural grid of its shape (the forms of kernels/blocks.ts).
  */
+import { attrInt } from '../../ir/ops/util.js';
 import type { LayoutGrid, MeshGraph, MeshOp } from '../../ir/mesh.js';
 import { FUSED_DOMAIN, FUSED_OP } from '../../ir/ops/fused.js';
 import { blockForm, matrixView, rowsFormFits } from './blocks.js';
@@ -159,7 +160,7 @@ export function assignGrids(mesh: MeshGraph, P: number): Map<string, LayoutGrid>
     }
     if (op.domain === '' && op.op === 'Concat' && v === op.outputs[0]) {
       const g = grids.get(op.inputs[0])!, rank = shape(v).length;
-      const a = op.attrs.axis, axis = a && a.kind === 'int' ? (a.value < 0 ? a.value + rank : a.value) : 0;
+      const a = attrInt(op.attrs, 'axis', 0), axis = a < 0 ? a + rank : a;
       const same = op.inputs.every((x) => x && sameGrid(grids.get(x)!, g) && sameShape(shape(x), shape(op.inputs[0])));
       return (same ? concatTilePart(g, shape(op.inputs[0]), axis, op.inputs.length, shape(v))?.whole : undefined) ?? natural(v);
     }
@@ -172,14 +173,12 @@ const NORMS = new Set(['LayerNormalization', 'RMSNormalization']);
 
 /** Whether a reduction keeps its reduced dims (as 1s): its result is then a broadcast operand's shape. */
 function keepsDims(op: MeshOp): boolean {
-  const k = op.attrs.keepdims;
-  return !(k && k.kind === 'int' && k.value !== 1);
+  return attrInt(op.attrs, 'keepdims', 1) === 1;
 }
 
 /** Whether a Gather is an embedding lookup whose token ids can take the rows form. */
 export function embeddingIds(mesh: MeshGraph, op: MeshOp, P: number): boolean {
-  const a = op.attrs.axis;
-  if ((a && a.kind === 'int' ? a.value : 0) !== 0) return false;
+  if (attrInt(op.attrs, 'axis', 0) !== 0) return false;
   const [tbl, ids] = op.inputs.map((v) => mesh.values.get(v)!);
   const out = mesh.values.get(op.outputs[0])!;
   if (tbl.type.shape.length !== 2 || blockForm(tbl.type.shape, P) !== 'block' || ids.mem !== 'i32') return false;

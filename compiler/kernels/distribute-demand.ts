@@ -11,6 +11,7 @@
  * computing it to refine N and order its parts accordingly (distribute-assign.ts gives B that grid).
  * A Split of the last axis into two halves asks the same.
  */
+import { attrInt } from '../../ir/ops/util.js';
 import type { MeshGraph, MeshOp } from '../../ir/mesh.js';
 import { isElementwise, transposePerm } from './distribute-assign.js';
 
@@ -102,8 +103,7 @@ export function columnDemands(mesh: MeshGraph): Map<string, ColumnOrder> {
 export function splitSpec(mesh: MeshGraph, op: MeshOp): { axis: number; sizes: number[] } | undefined {
   if (op.op !== 'Split' || op.domain !== '') return undefined;
   const shape = mesh.values.get(op.inputs[0])!.type.shape;
-  const a = op.attrs.axis;
-  const axis0 = a && a.kind === 'int' ? a.value : 0;
+  const axis0 = attrInt(op.attrs, 'axis', 0);
   const axis = axis0 < 0 ? axis0 + shape.length : axis0;
   const n = op.outputs.length;
   const attr = op.attrs.split;

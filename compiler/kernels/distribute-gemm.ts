@@ -1,13 +1,10 @@
 /**
  * Gemm for the distributed plan (distribute-plan.ts): rewritten into the ops its rules take.
  */
+import { attrInt } from '../../ir/ops/util.js';
 import type { MeshGraph, MeshOp, MeshValue } from '../../ir/mesh.js';
 import { Tensor } from '../../ir/tensor.js';
 
-function intAttr(op: MeshOp, name: string, dflt: number): number {
-  const a = op.attrs[name];
-  return a && a.kind === 'int' ? a.value : dflt;
-}
 
 /**
  * Gemm as the ops the distributed kernels know: MatMul(A, B) — with B = Transpose(W) for transB,
@@ -26,7 +23,7 @@ export function expandGemm(mesh: MeshGraph): MeshGraph {
   };
   const f = (op: MeshOp, name: string, dflt: number) => { const a = op.attrs[name]; return a && a.kind === 'float' ? a.value : dflt; };
   for (const op of mesh.ops) {
-    if (op.op !== 'Gemm' || op.domain !== '' || intAttr(op, 'transA', 0) !== 0 || !op.outputs[0]) {
+    if (op.op !== 'Gemm' || op.domain !== '' || attrInt(op.attrs, 'transA', 0) !== 0 || !op.outputs[0]) {
       out.ops.push(op);
       continue;
     }
@@ -60,7 +57,7 @@ export function expandGemm(mesh: MeshGraph): MeshGraph {
       return o;
     };
     let bIn = b;
-    if (intAttr(op, 'transB', 0) !== 0) {
+    if (attrInt(op.attrs, 'transB', 0) !== 0) {
       const bv = mesh.values.get(b)!;
       bIn = temp('bt', bv, [...bv.type.shape].reverse());
       out.ops.push({ ...base, name: fresh(`${op.name}/transpose`), op: 'Transpose', attrs: { perm: { kind: 'ints', value: [1, 0] } }, inputs: [b], outputs: [bIn] });

@@ -35,6 +35,7 @@
  *   Add of beta·C (expandGemm), which the rules above take.
  * Anything else is W3008, naming the op and the grids it met.
  */
+import { attrInt } from '../../ir/ops/util.js';
 import { DiagnosticError, diag, type Diagnostic } from '../../ir/diagnostics.js';
 import type { DimMap, Layout, LayoutGrid, MeshGraph, MeshOp } from '../../ir/mesh.js';
 import type { Rect } from '../../ir/program.js';
@@ -74,10 +75,6 @@ export function formOfGrid(g: LayoutGrid, shape: readonly number[], P: number): 
   return 'grid';
 }
 
-function intAttr(op: MeshOp, name: string, dflt: number): number {
-  const a = op.attrs[name];
-  return a && a.kind === 'int' ? a.value : dflt;
-}
 
 /** The axes a reduction reads: attribute (older opsets) or constant input 1; undefined when unknown. */
 function reduceAxes(mesh: MeshGraph, op: MeshOp): number[] | undefined {
@@ -285,7 +282,7 @@ function choose(c: Ctx, op: MeshOp): Choice {
   }
   if (op.op === 'Concat') {
     const g = c.grids.get(op.inputs[0])!, r = oshape.length;
-    const a = op.attrs.axis, axis = a && a.kind === 'int' ? (a.value < 0 ? a.value + r : a.value) : 0;
+    const a = attrInt(op.attrs, 'axis', 0), axis = a < 0 ? a + r : a;
     const same = ins.every((x) => sameGrid(c.grids.get(x)!, g) && val(x).mem === val(out).mem && val(x).type.shape.every((d, i) => d === val(op.inputs[0]).type.shape[i]));
     const t = same ? concatTilePart(g, val(op.inputs[0]).type.shape, axis, ins.length, oshape) : undefined;
     if (!t || !sameGrid(t.whole, c.grids.get(out)!)) return { why: 'only a Concat of equal values along a new dim part inside every tile has a distributed kernel' };
@@ -305,7 +302,7 @@ function choose(c: Ctx, op: MeshOp): Choice {
     const q = softmaxGroup(c, op.inputs[0]);
     const want = projectGrid(c.grids.get(op.inputs[0])!, val(op.inputs[0]).type.shape, oshape);
     const lastOk = (sameMem && q !== undefined && !!want && sameGrid(want, c.grids.get(out)!)) || (sameMem && form(op.inputs[0]) === 'vec' && outForm === 'rep');
-    if (lastOk && axes && axes.length === 1 && axes[0] === rank - 1 && intAttr(op, 'keepdims', 1) === 1) {
+    if (lastOk && axes && axes.length === 1 && axes[0] === rank - 1 && attrInt(op.attrs, 'keepdims', 1) === 1) {
       return { kernel: 'dist.reduce', params: { fn: REDUCE_FN[op.op], axis: 'cols', allreduce: o.allreduce ?? 'auto', ...(q !== undefined && q < P ? { sub: q } : {}) } };
     }
     if (same && axes && axes.length === rank - 1 && axes.every((a, i) => a === i) && outForm === 'vec') {
@@ -317,7 +314,7 @@ function choose(c: Ctx, op: MeshOp): Choice {
     // Over the last axis of any grid whose last axis is innermost in the columns (per head when the
     // other column dims split the core rows into groups of Q), scale and bias laid out as the part
     // of one row each core reads (or one value).
-    const axis = intAttr(op, 'axis', -1);
+    const axis = attrInt(op.attrs, 'axis', -1);
     const x = val(op.inputs[0]);
     const gx = c.grids.get(op.inputs[0])!;
     const q = softmaxGroup(c, op.inputs[0]);
@@ -336,7 +333,7 @@ function choose(c: Ctx, op: MeshOp): Choice {
   if (op.op === 'Softmax') {
     // Before opset 13 the axis defaults to 1 and the input is flattened from it: the last axis only
     // when it is the last axis.
-    const axis = intAttr(op, 'axis', mesh.opset >= 13 ? -1 : 1);
+    const axis = attrInt(op.attrs, 'axis', mesh.opset >= 13 ? -1 : 1);
     const q = softmaxGroup(c, op.inputs[0]);
     const ok = isLast(axis) && q !== undefined && val(op.inputs[0]).mem === val(out).mem && sameGrid(c.grids.get(op.inputs[0])!, c.grids.get(out)!) && c.grids.get(out)!.x.mod === P;
     if (!ok) return { why: 'only a Softmax over the last axis, with that axis innermost in the columns of every core row, has a distributed kernel' };
