@@ -175,12 +175,17 @@ function runBackendAs(graph: Graph, options: CompileOptions, layout: 'single' | 
 }
 
 /** Compiles ONNX model bytes or a graph (imported, not yet through the graph passes) for a target. */
+/** The graph of a model (ONNX bytes imported, or a graph as is) with the options' dims bound. */
+export function modelGraph(model: Uint8Array | Graph, options: Pick<CompileOptions, 'modelPath' | 'host' | 'dims'>): Graph {
+  const g = model instanceof Uint8Array ? importOnnx(model, { modelPath: options.modelPath, host: options.host, dims: options.dims }) : model;
+  return options.dims && Object.keys(options.dims).length ? bindDims(g, options.dims) : g;
+}
+
 export function compile(model: Uint8Array | Graph, options: CompileOptions): CompileResult {
   const all = [...GRAPH_PASSES, ...BACKEND_PASSES];
   checkPassIds(all, options.printBefore, '--print-ir-before');
   checkPassIds(all, options.printAfter, '--print-ir-after');
-  let g = model instanceof Uint8Array ? importOnnx(model, { modelPath: options.modelPath, host: options.host, dims: options.dims }) : model;
-  if (options.dims && Object.keys(options.dims).length) g = bindDims(g, options.dims);
+  const g = modelGraph(model, options);
   const graphOnly = (list?: string[]) => list?.filter((id) => id === 'all' || GRAPH_PASSES.some((p) => p.id === id));
   const graph = runPasses(g, [...GRAPH_PASSES], { ...options, printBefore: graphOnly(options.printBefore), printAfter: graphOnly(options.printAfter) });
   const state = runBackend(graph, options);

@@ -9,11 +9,11 @@
  */
 import { DiagnosticError, diag } from '../ir/diagnostics.js';
 import type { Graph } from '../ir/graph.js';
+import { MEM_TYPE_BYTES } from '../ir/program.js';
 import { resolveTarget } from '../ir/target-presets.js';
 import type { Target } from '../ir/target.js';
-import { compile, type CompileOptions, type CompileResult } from './compile.js';
-import { importOnnx } from './frontend/onnx/index.js';
-import { bindDims } from './frontend/onnx/index.js';
+import { compile, modelGraph, type CompileOptions, type CompileResult } from './compile.js';
+import { memTypeOf } from './passes/select-kernels.js';
 
 export interface FitOptions extends Omit<CompileOptions, 'target'> {
   /** Machine figures of the cores and links (default `mesh:1x1`, the generic mesh core). */
@@ -32,19 +32,17 @@ export interface FitResult {
 }
 
 const RETRY = new Set(['W3002', 'W3003', 'W3004', 'W3005', 'W3008']);
-const BYTES: Record<string, number> = { float16: 2, bfloat16: 2, float32: 4, int32: 4, int64: 4, bool: 4, uint8: 4, int8: 4 };
 
 /** The smallest square mesh (side) of the base target's cores that the model compiles for. */
 export function smallestSquareMesh(model: Uint8Array | Graph, options: FitOptions = {}): FitResult {
-  let g = model instanceof Uint8Array ? importOnnx(model, { modelPath: options.modelPath, host: options.host, dims: options.dims }) : model;
-  if (options.dims && Object.keys(options.dims).length) g = bindDims(g, options.dims);
+  const g = modelGraph(model, options);
   const base = options.base ?? resolveTarget('mesh:1x1');
   const maxSide = options.maxSide ?? 1024;
   let out = 0;
   for (const v of g.outputs) {
     const t = g.types.get(v);
     const n = (t?.shape ?? []).reduce((a: number, b) => a * (typeof b === 'number' ? b : 1), 1);
-    out += n * (BYTES[t?.dtype ?? 'float32'] ?? 4);
+    out += n * (t ? MEM_TYPE_BYTES[memTypeOf(t.dtype, options)] : 4);
   }
   const lowerBound = Math.max(1, Math.ceil(Math.sqrt(out / base.sram.bytesPerCore)));
   const refused: { side: number; code: string }[] = [];

@@ -171,13 +171,8 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
       const shape = x.type.shape;
       const byRows = op.params.axis === 'rows';
       const count = byRows ? elems(shape.slice(0, -1)) : shape[shape.length - 1];
-      const q = typeof op.params.sub === 'number' ? op.params.sub : P;
-      const reduce = (e: KernelEnv) => emitRowReduce(e, { type: x.mem, rows, cols, count, algorithm: algorithmOf(op) }, op.params.fn as AxisReduceFn, byRows ? 'y' : 'x',
-        buf(op.inputs[0]), buf(op.outputs[0]));
-      if (q === P) return reduce(env);
-      // Rows spanning Q cores of a core row (one group per head): x → x mod Q.
-      const vars = { x: mod(X, q), w: q };
-      return scopedResult(rb.scoped({ vars }, () => reduce({ ...env, width: q })), vars);
+      return inGroups(op, env, 'rows', (e) => emitRowReduce(e, { type: x.mem, rows, cols, count, algorithm: algorithmOf(op) }, op.params.fn as AxisReduceFn, byRows ? 'y' : 'x',
+        buf(op.inputs[0]), buf(op.outputs[0])));
     }
     case 'dist.softmax':
     case 'dist.layernorm':
@@ -191,21 +186,11 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
         return { buf: buf(v), form: f === 'rep' ? 'rep' as const : 'vec' as const };
       };
       const shape: RowwiseShape = { type: x.mem, rows, cols, count: x.type.shape[x.type.shape.length - 1], algorithm: algorithmOf(op) };
-      if (op.kernel === 'dist.softmax') {
-        // Softmax rows spanning Q cores of a core row (attention: one group per head): x → x mod Q.
-        const q = typeof op.params.sub === 'number' ? op.params.sub : P;
-        if (q === P) return emitSoftmax(env, shape, buf(op.inputs[0]), buf(op.outputs[0]));
-        const vars = { x: mod(X, q), w: q };
-        const e = rb.scoped({ vars }, () => emitSoftmax({ ...env, width: q }, shape, buf(op.inputs[0]), buf(op.outputs[0])));
-        return scopedResult(e, vars);
-      }
+      if (op.kernel === 'dist.softmax') return inGroups(op, env, 'rows', (e) => emitSoftmax(e, shape, buf(op.inputs[0]), buf(op.outputs[0])));
       const eps = op.attrs.epsilon;
       const epsilon = eps && eps.kind === 'float' ? eps.value : 1e-5;
-      const norm = (e: KernelEnv) => emitNorm(e, shape, op.kernel === 'dist.layernorm' ? 'layer' : 'rms', epsilon, buf(op.inputs[0]), operand(1), op.kernel === 'dist.layernorm' ? operand(2) : undefined, buf(op.outputs[0]));
-      const q = typeof op.params.sub === 'number' ? op.params.sub : P;
-      if (q === P) return norm(env);
-      const vars = { x: mod(X, q), w: q };
-      return scopedResult(rb.scoped({ vars }, () => norm({ ...env, width: q })), vars);
+      return inGroups(op, env, 'rows', (e) => emitNorm(e, shape, op.kernel === 'dist.layernorm' ? 'layer' : 'rms', epsilon, buf(op.inputs[0]), operand(1),
+        op.kernel === 'dist.layernorm' ? operand(2) : undefined, buf(op.outputs[0])));
     }
     default: {
       if (op.kernel.startsWith('gemv.')) {
@@ -214,17 +199,22 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
           { a: buf(op.inputs[0]), W: buf(op.inputs[1]), y: buf(op.outputs[0]) });
       }
       if (!op.kernel.startsWith('gemm.')) throw new Error(`internal: no distributed kernel '${op.kernel}'`);
-      // A batched GEMM runs on every Q×Q sub-square at once (one batch element each): x → x mod Q, y → y mod Q.
-      const q = typeof op.params.sub === 'number' ? op.params.sub : P;
-      if (q === P) return emitGemmOp(op, mesh, env, buf);
-      const vars = { x: mod(X, q), y: mod(Y, q), w: q, h: q };
-      return scopedResult(rb.scoped({ vars }, () => emitGemmOp(op, mesh, { ...env, width: q, height: q }, buf)), vars);
+      return inGroups(op, env, 'squares', (e) => emitGemmOp(op, mesh, e, buf));
     }
   }
 }
 
-/** A kernel emitted in a coordinate scope: its routes' guards and finish in the region's coordinates. */
-function scopedResult(e: EmittedKernel, vars: Partial<Record<'x' | 'y' | 'w' | 'h', Expr>>): EmittedKernel {
+/**
+ * A kernel on groups of Q = op.params.sub cores (absent: the whole region): on every Q-wide run of
+ * each core row (a row-wise kernel per head: x → x mod Q) or on every Q×Q sub-square (a batched GEMM:
+ * x → x mod Q, y → y mod Q), emitted once in a coordinate scope; its routes' guards and finish are
+ * returned in the region's coordinates.
+ */
+function inGroups(op: MeshOp, env: KernelEnv, groups: 'rows' | 'squares', emit: (e: KernelEnv) => EmittedKernel): EmittedKernel {
+  const q = typeof op.params.sub === 'number' ? op.params.sub : env.width;
+  if (q === env.width) return emit(env);
+  const vars: Partial<Record<'x' | 'y' | 'w' | 'h', Expr>> = groups === 'rows' ? { x: mod(X, q), w: q } : { x: mod(X, q), y: mod(Y, q), w: q, h: q };
+  const e = env.region.scoped({ vars }, () => emit({ ...env, width: q, ...(groups === 'squares' ? { height: q } : {}) }));
   return {
     ...e,
     routes: e.routes.map((r) => (r.guard === undefined ? r : { ...r, guard: substituteExpr(r.guard, vars) })),
