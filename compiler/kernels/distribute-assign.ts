@@ -18,9 +18,9 @@ import { blockForm, matrixView, rowsFormFits } from './blocks.js';
 import { columnDemands, sliceSpec, splitSpec } from './distribute-demand.js';
 import { concatTilePart, isReplicated, lastDimOrder, permutes, matmulGrid, naturalGrid, normalizeGrid, projectGrid, reshapeGrid, sameGrid, sliceTilePart, transposeGrid } from './grids.js';
 
-/** Ops computed elementwise (with ONNX broadcasting), hence tile by tile. */
-export const ELEMENTWISE = new Set([
-  'Abs', 'Neg', 'Relu', 'Erf', 'Exp', 'Log', 'Sqrt', 'Tanh', 'Sigmoid', 'Identity', 'Reciprocal', 'Floor', 'Ceil', 'Sin', 'Cos',
+/** Ops computed elementwise (with ONNX broadcasting), hence tile by tile (Identity is a view: a graph output's copy). */
+const ELEMENTWISE = new Set([
+  'Abs', 'Neg', 'Relu', 'Erf', 'Exp', 'Log', 'Sqrt', 'Tanh', 'Sigmoid', 'Reciprocal', 'Floor', 'Ceil', 'Sin', 'Cos',
   'Softplus', 'Softsign', 'Mish', 'Sign', 'Round', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'Elu', 'Selu', 'Celu', 'ThresholdedRelu',
   'Not', 'IsNaN', 'IsInf', 'Gelu', 'Cast', 'CastLike', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Equal', 'Less', 'Greater',
   'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Where', 'PRelu', 'Mod', 'BitShift',
@@ -28,7 +28,7 @@ export const ELEMENTWISE = new Set([
 const RESHAPES = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Flatten']);
 
 export const isElementwise = (op: MeshOp): boolean =>
-  op.outputs.length === 1 && ((op.domain === '' && ELEMENTWISE.has(op.op) && op.op !== 'Identity') || (op.domain === FUSED_DOMAIN && op.op === FUSED_OP));
+  op.outputs.length === 1 && ((op.domain === '' && ELEMENTWISE.has(op.op)) || (op.domain === FUSED_DOMAIN && op.op === FUSED_OP));
 export const isView = (op: MeshOp): boolean => op.domain === '' && op.outputs.length === 1 && (RESHAPES.has(op.op) || op.op === 'Transpose' || op.op === 'Identity');
 
 /** A Transpose's permutation (default: reversed dims). */

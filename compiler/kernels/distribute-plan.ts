@@ -49,8 +49,6 @@ import { expandGemm } from './distribute-gemm.js';
 import { gemmCost, type GemmKernel } from './gemm-program.js';
 import { concatTilePart, gridShape, isReplicated, lastDimOrder, matmulGrid, sliceTilePart, naturalGrid, permutes, projectGrid, refinedGroups, sameGrid } from './grids.js';
 
-export { ELEMENTWISE } from './distribute-assign.js';
-
 export type GemmChoice = 'meshgemm' | 'cannon' | 'summa' | 'auto';
 export type AllreduceChoice = AllreduceAlgorithm | 'auto';
 

@@ -96,7 +96,7 @@ export function viewRoots(mesh: MeshGraph): Map<string, string> {
 }
 
 /** Elements of a value's tile. */
-export function tileElementsOf(mesh: MeshGraph, v: string, _P?: number): number {
+export function tileElementsOf(mesh: MeshGraph, v: string): number {
   // The 2-D tile: always defined (a tile need not be an N-D box of the tensor for the GEMM or a copy).
   const [r, c] = gridTile(gridOf(mesh, v));
   return r * c;
@@ -160,7 +160,7 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
       // Shares its input's tiles (allocate-sram gives both one buffer): nothing to do.
       return { routes: [], scratch: [], cycles: 0, finish: 0 };
     case 'dist.copy': {
-      const n = tileElementsOf(mesh, op.outputs[0], P);
+      const n = tileElementsOf(mesh, op.outputs[0]);
       rb.copy(buf(op.outputs[0]), buf(op.inputs[0]), n);
       const cycles = unaryCost(t, 'copy', n, mem(op.inputs[0]), mem(op.outputs[0]));
       return { routes: [], scratch: [], cycles, finish: cycles };
@@ -279,7 +279,7 @@ export function dryRun(op: MeshOp, mesh: MeshGraph, target: Target, P: number, c
     let b = bufs.get(v);
     if (!b) {
       const mv = mesh.values.get(v)!;
-      bufs.set(v, (b = rb.buffer(v, mv.mem, tileElementsOf(mesh, v, P))));
+      bufs.set(v, (b = rb.buffer(v, mv.mem, tileElementsOf(mesh, v))));
     }
     return b;
   };

@@ -56,7 +56,7 @@ export function allocateDistributed(mesh: MeshGraph, target: Target, P: number):
   const members: { value: string; buffer: string }[] = [];
   for (const [r, names] of groups) {
     const v = mesh.values.get(r)!;
-    const n = tileElementsOf(mesh, r, P);
+    const n = tileElementsOf(mesh, r);
     const kinds = names.map((x): SramTensor['kind'] => (mesh.constants.has(x) ? 'const' : whole.has(x) ? 'io' : 'temp'));
     const kind = kinds.includes('const') ? 'const' : kinds.includes('io') ? 'io' : 'temp';
     const lives = names.map((x) => live.get(x) ?? [0, 0]);
