@@ -306,7 +306,7 @@ describe('distributed mode', () => {
     expectRun(res, feeds);
   });
 
-  it('an f16 Gemm with C on one row (a decode step\'s biased projection) still takes MeshGEMV', () => {
+  it('an f16 Gemm with C on one row (a decode step\'s biased projection) takes MeshGEMV, in f32, rounded once', () => {
     const text = `graph @g opset 18 {
       input %x : f16[1,64]
       input %w : f16[64,64]
@@ -317,6 +317,8 @@ describe('distributed mode', () => {
     const feeds = seededFeeds({ x: [1, 64], w: [64, 64], c: [64] }, 90, 0.5, 'float16');
     const res = compile(parseGraph(text), { target: target('mesh:4x4'), layout: 'distributed' });
     expect(res.mesh.ops.find((o) => o.op === 'MatMul')!.kernel).toMatch(/^gemv\./);
+    // Computed in f32 like any f16 Gemm with C: MeshGEMV leaves its f32 result unrounded.
+    expect(res.mesh.ops.filter((o) => o.op === 'Cast').map((o) => o.name)).toEqual(['fc/widen', 'fc/round']);
     expectRun(res, feeds);
   });
 

@@ -30,7 +30,12 @@ export interface DistGemvShape {
   N: number;
   P: number;
   type: 'f32' | 'f16';
+  /** f16 operands into an f32 result (an expanded f16 Gemm rounds later): y is not rounded here. */
+  out?: 'f32';
 }
+
+/** Whether y accumulates in f32 scratch and is rounded into an f16 output at the end. */
+const rounds = (s: DistGemvShape) => s.type === 'f16' && s.out !== 'f32';
 
 /** Cycles of the diagonal copy and of the row multicast step (all cores padded to the slowest). */
 function broadcastCost(t: Target, s: DistGemvShape): { copy: number; step: number; D: number } {
@@ -43,7 +48,7 @@ function broadcastCost(t: Target, s: DistGemvShape): { copy: number; step: numbe
 /** The exact cycles of the kernel with an allreduce algorithm. */
 export function distGemvCycles(t: Target, s: DistGemvShape, algorithm: AllreduceAlgorithm): number {
   const g = gemvCost(t, algorithm, gemvShapeOf(s));
-  return (s.P > 1 ? broadcastCost(t, s).step : 0) + g.cycles + (s.type === 'f16' ? roundCost(t, s) : 0);
+  return (s.P > 1 ? broadcastCost(t, s).step : 0) + g.cycles + (rounds(s) ? roundCost(t, s) : 0);
 }
 
 /** f16: the partial sums and the allreduce in f32, y rounded to f16 once at the end. */
@@ -60,7 +65,7 @@ export function emitDistGemv(env: KernelEnv, s: DistGemvShape, algorithm: Allred
   rb.setLoc(env.loc);
   const gemvShape = gemvShapeOf(s);
   // f16: y accumulates in f32 scratch, rounded into the output once at the end.
-  const y32 = s.type === 'f16' ? scratchBuffer(env, `${env.loc}.y32`, 'f32', s.N / s.P) : bufs.y;
+  const y32 = rounds(s) ? scratchBuffer(env, `${env.loc}.y32`, 'f32', s.N / s.P) : bufs.y;
   const finishRound = (g: EmittedKernel, before: number): EmittedKernel => {
     if (y32 === bufs.y) return { ...g, cycles: before + g.cycles, finish: before === 0 ? g.finish : add(before, g.finish) };
     const end = before + g.cycles;

@@ -34,10 +34,7 @@ export function expandGemm(mesh: MeshGraph): MeshGraph {
     const base = { domain: '', region: { ...op.region }, params: {} as Record<string, number | string>, kernel: op.kernel };
     // An f16 Gemm with alpha or C computes alpha·A·B + beta·C in f32 and rounds once (as ONNX does):
     // the MatMul accumulates into an f32 result, C is widened, one Cast at the end.
-    // (Not for a one-row A: MeshGEMV writes its result in A's type, so a decode step's Gemm keeps the
-    // rounded MatMul.)
-    const oneRow = mesh.values.get(a)!.type.shape.slice(0, -1).reduce((p, q) => p * q, 1) === 1;
-    const wide = yv.mem === 'f16' && (alpha !== 1 || !!c) && !oneRow;
+    const wide = yv.mem === 'f16' && (alpha !== 1 || !!c);
     const temp = (tag: string, like: MeshValue, shape?: number[], f32 = false) => {
       const v = fresh(`${y}#${tag}`);
       out.values.set(v, { ...like, ...(f32 ? { mem: 'f32' as const } : {}), type: { dtype: f32 ? 'float32' : like.type.dtype, shape: shape ?? [...like.type.shape] } });

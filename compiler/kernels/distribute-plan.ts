@@ -186,13 +186,13 @@ function chooseMatMul(c: Ctx, op: MeshOp, form: (v: string) => Form): Choice {
   const bRowsK = b.type.shape.length === 2 && full(gb, c.P) && gb.perm.slice(0, gb.rows).filter((d) => gb.dims[d] !== 1).map((d) => gb.dims[d]).join() === `${b.type.shape[0]}`;
   const gemvOut = matmulGrid(c.grids.get(op.inputs[0])!, a.type.shape, out.type.shape, lastDimOrder(gb, b.type.shape));
   const legacy = form(op.outputs[0]) === 'vec' && form(op.inputs[1]) === 'block'; // a 1-D vector too
-  if (form(op.inputs[0]) === 'vec' && bRowsK && !widened && (legacy || (!!gemvOut && sameGrid(gemvOut, c.grids.get(op.outputs[0])!)))) {
+  if (form(op.inputs[0]) === 'vec' && bRowsK && (legacy || (!!gemvOut && sameGrid(gemvOut, c.grids.get(op.outputs[0])!)))) {
     // A vector times a matrix: MeshGEMV (the decode step).
     const [K, N] = b.type.shape;
     const algorithms = !c.o.allreduce || c.o.allreduce === 'auto' ? ALLREDUCE_ALGORITHMS : [c.o.allreduce];
     let best: { a: AllreduceAlgorithm; cycles: number } | undefined;
     for (const al of algorithms) {
-      const cycles = distGemvCycles(c.target, { K, N, P: c.P, type: a.mem as 'f32' | 'f16' }, al);
+      const cycles = distGemvCycles(c.target, { K, N, P: c.P, type: a.mem as 'f32' | 'f16', ...(widened ? { out: 'f32' as const } : {}) }, al);
       if (!best || cycles < best.cycles) best = { a: al, cycles };
     }
     return { kernel: `gemv.${best!.a}`, params: { K, N, cycles: best!.cycles, choice: c.o.allreduce ?? 'auto' } };

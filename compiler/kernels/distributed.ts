@@ -195,7 +195,9 @@ export function emitDist(op: MeshOp, mesh: MeshGraph, env: KernelEnv, buf: (v: s
     default: {
       if (op.kernel.startsWith('gemv.')) {
         const [K, N] = mesh.values.get(op.inputs[1])!.type.shape;
-        return emitDistGemv(env, { K, N, P, type: mesh.values.get(op.inputs[0])!.mem as 'f32' | 'f16' }, op.kernel.slice('gemv.'.length) as AllreduceAlgorithm,
+        const type = mesh.values.get(op.inputs[0])!.mem as 'f32' | 'f16';
+        const out = type === 'f16' && mesh.values.get(op.outputs[0])!.mem === 'f32' ? { out: 'f32' as const } : {};
+        return emitDistGemv(env, { K, N, P, type, ...out }, op.kernel.slice('gemv.'.length) as AllreduceAlgorithm,
           { a: buf(op.inputs[0]), W: buf(op.inputs[1]), y: buf(op.outputs[0]) });
       }
       if (!op.kernel.startsWith('gemm.')) throw new Error(`internal: no distributed kernel '${op.kernel}'`);
