@@ -2,9 +2,9 @@
  * emit, for a distributed program: one region, the P×P square at the mesh origin, one SPMD kernel.
  * Each value's tile buffer sits where allocate-sram put it, with its live range (the instruction ids
  * from the first instruction of its first step to the last of its last step); graph inputs, outputs and constants are tiled over
- * the region by their block form (kernels/blocks.ts: block tiles at (y, x), vec tiles at (0, x)
- * replicated down the columns, col tiles at (y, 0) replicated along the rows, rep whole on every
- * core; an output is read back from one copy of each tile). Each step is
+ * the region by their grid (kernels/grids.ts: the matrix through the grid's permutation, tile
+ * coordinates (y div d) mod m and (x div d) mod m; an output is read back from the first core
+ * holding each tile). Each step is
  *
  *   delay 0                              (the step's first instruction: live ranges start here)
  *   <the kernel's instructions>          (kernels/distributed.ts, with the colours route gave it and
