@@ -30,3 +30,9 @@ export { emulate, loadProgram, type EmulateOptions, type LoadedProgram } from '.
 export type * from './runtime/result.js';
 export { formatReport, reportJson } from './runtime/report.js';
 export { traceJson } from './runtime/trace.js';
+// LLMs: config.json → graphs and weights, greedy generation on the emulator
+export { parseLlmConfig, llmConfigFromJson, ropeInverseFrequencies, parameterCount, type LlmConfig, type LlmFamily, type RopeScaling } from './compiler/frontend/llm/config.js';
+export { buildLlmGraph, LLM_OPSET, type LlmGraphOptions } from './compiler/frontend/llm/graph.js';
+export { weightSpecs, resolveWeights, type WeightSpec, type WeightSource } from './compiler/frontend/llm/weights.js';
+export { openSafetensors, encodeSafetensors, type SafetensorsSet, type SafetensorsEntry, type SafetensorsDType } from './compiler/frontend/llm/safetensors.js';
+export { generateGreedy, type GenerateOptions, type GenerateResult, type GenerateStep } from './cli/llm-generate.js';

@@ -29,6 +29,11 @@ export const DIAGNOSTIC_CODES: Record<string, string> = {
   W1012: 'a symbolic dim is bound inconsistently or to an invalid value',
   W1013: 'graph input or output is malformed',
   W1014: 'test data file is not a valid TensorProto',
+  // import (LLM frontend)
+  W1101: 'LLM config is invalid',
+  W1102: 'LLM architecture or option not supported',
+  W1103: 'safetensors file or index is invalid',
+  W1104: 'weights disagree with the LLM config',
   // graph IR and passes
   W2001: 'attribute has the wrong kind',
   W2002: 'op inputs or attributes are invalid',
@@ -47,6 +52,7 @@ export const DIAGNOSTIC_CODES: Record<string, string> = {
   W3006: 'a value cannot be held in SRAM as the program format requires',
   W3007: 'a distributed kernel cannot run with these parameters on its region or target',
   W3008: 'an op of a distributed program has no distributed kernel for its values\' layouts',
+  W3009: 'no LLM plan fits the target',
   // program files and the loader
   W5001: 'target description is invalid',
   W5002: 'program file is truncated, corrupt or not a wafer program',
