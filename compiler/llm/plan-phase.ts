@@ -1,0 +1,159 @@
+/**
+ * One phase (prefill or decode) of the plan at one square side P: regions tiled over the mesh in a
+ * serpentine, layers packed into the fewest stages that fit, the per-phase cycles (layers, embedding
+ * and head, stage-to-stage transfers) split into compute, communication and pipeline transfer, and
+ * the energy. docs/llm-plan.md "Pipeline stages" and "Energy".
+ */
+import type { Target } from '../../ir/target.js';
+import type { LlmConfig } from '../frontend/llm/config.js';
+import { decodeHeadSteps, decodeLayerSteps, kvRowPositions, type PlanDtype } from './plan-decode.js';
+import { coreFootprint, freeSlots, maxGeneration, packStages, scratchBeyond, stagePart, type CoreFootprint, type Phase, type SramBreakdown, type StagePacking } from './plan-memory.js';
+import { prefillHeadSteps, prefillLayerSteps, prefillLayout } from './plan-prefill.js';
+import { shiftStep, totals, transferStep, type LayerStep } from './plan-steps.js';
+
+export interface Region { x: number; y: number }
+
+/** Origin of region i of side P in the serpentine order (consecutive regions are neighbours). */
+export function regionAt(t: Target, P: number, i: number): Region {
+  const cols = Math.floor(t.width / P);
+  const r = Math.floor(i / cols), c = i % cols;
+  return { x: (r % 2 === 0 ? c : cols - 1 - c) * P, y: r * P };
+}
+
+export function regionCount(t: Target, P: number): number {
+  return Math.floor(t.width / P) * Math.floor(t.height / P);
+}
+
+const dist = (a: Region, b: Region): number => Math.abs(a.x - b.x) + Math.abs(a.y - b.y);
+
+/** Cycles of a phase pass, split. */
+export interface PhaseCycles {
+  total: number;
+  compute: number;
+  comm: number;
+  /** Stage-to-stage transfers (and the decode loop's return to the first stage). */
+  pipeline: number;
+  wordHops: number;
+}
+
+export interface PhasePlan {
+  phase: Phase;
+  P: number;
+  /** Prefill: query-row blocks the attention runs in (1 for decode). */
+  attentionChunks: number;
+  stages: number;
+  layersPerStage: number[];
+  regions: Region[];
+  sram: SramBreakdown[];
+  fullest: number;
+  footprint: CoreFootprint;
+  /** KV positions per core the plan reserves (decode: for L + G under the scheme; prefill: the prompt). */
+  slots: number;
+  /** Decode: the longest generations the free SRAM allows. */
+  maxGeneration?: { shift: number; concat: number; slots: number };
+  /** Steps of one layer (decode: at the reference context), of the embedding / head, and the stage transfer. */
+  layerSteps: LayerStep[];
+  embedSteps: LayerStep[];
+  headSteps: LayerStep[];
+  stageTransfer: LayerStep;
+  /** Pass back from the last stage to the first (decode: the token or the hidden vector for a tied head). */
+  loopTransfer?: LayerStep;
+}
+
+export interface PhaseQuery {
+  cfg: LlmConfig;
+  target: Target;
+  dtype: PlanDtype;
+  prompt: number;
+  generate: number;
+  kv: 'shift' | 'concat';
+}
+
+/**
+ * Plans one phase at side P; `fits: false` with the fullest packing when no stage count fits.
+ * Prefill tries the attention in 1, 2, 4, … query chunks and keeps the fewest whose stages fit
+ * (fewer chunks are faster: each chunk pays the transposed GEMM's per-step latency again).
+ */
+export function planPhase(q: PhaseQuery, phase: Phase, P: number): { fits: boolean; plan: PhasePlan } {
+  const { cfg, target: t, dtype, prompt: L, generate: G, kv } = q;
+  const R = regionCount(t, P);
+  const decode = phase === 'decode';
+  const refT = L + Math.floor(G / 2);
+  const hs = decode ? decodeHeadSteps(cfg, t, P, dtype) : prefillHeadSteps(cfg, t, P, L, dtype);
+  const slots = decode ? kvRowPositions(P, L + G, kv, L) : 1;
+  const maxChunks = decode ? 1 : prefillLayout(cfg, P, L).ls;
+  let chunks = 1, f: CoreFootprint, layerSteps: LayerStep[], scratch: number, fits: boolean, packing: StagePacking;
+  for (;;) {
+    f = coreFootprint(cfg, phase, P, L, dtype, chunks);
+    layerSteps = decode ? decodeLayerSteps(cfg, t, P, refT, dtype, { kv, prompt: L }) : prefillLayerSteps(cfg, t, P, L, dtype, chunks);
+    // Scratch: the largest any step needs (decode at one position per core: the slots carry the growth).
+    const scratchSteps = decode ? decodeLayerSteps(cfg, t, P, 1, dtype, { kv: 'shift' }) : layerSteps;
+    const part = (k: 'attention' | 'mlp') => totals(scratchSteps.filter((x) => stagePart(x.name) === k)).scratch;
+    scratch = scratchBeyond(f, { attention: part('attention'), mlp: part('mlp'), head: totals([...hs.embed, ...hs.head]).scratch });
+    ({ fits, packing } = packStages(cfg, f, slots, scratch, t.sram.bytesPerCore, R));
+    if (fits || chunks >= maxChunks) break;
+    chunks = Math.min(maxChunks, 2 * chunks);
+  }
+  const n = packing.layers.length;
+  const regions = Array.from({ length: Math.min(n, Math.max(R, 1)) }, (_, i) => regionAt(t, P, i));
+  const dt = Math.ceil(cfg.hidden / P);
+  const act = dtype;
+  const stageTransfer = decode
+    // x [D]: each row's tile goes to the same row (or column) of the next region, then along its row.
+    ? transferStep(t, 'stage.transfer', act, dt, P + P - 1, P)
+    // [L, D] tiles: the tile shift between neighbouring regions (distance P).
+    : shiftStep(t, 'stage.transfer', act, Math.ceil(L / P) * dt, P, P, P);
+  let loopTransfer: LayerStep | undefined;
+  if (decode && n > 1) {
+    const d = dist(regions[regions.length - 1], regions[0]);
+    loopTransfer = cfg.tiedEmbeddings
+      ? transferStep(t, 'loop.hidden', act, dt, d + P - 1, P)
+      : transferStep(t, 'loop.token', 'f32', 1, d + P - 1, 1);
+  }
+  const plan: PhasePlan = {
+    phase, P, attentionChunks: chunks, stages: n, layersPerStage: packing.layers, regions, sram: packing.sram, fullest: packing.fullest, footprint: f, slots,
+    layerSteps, embedSteps: hs.embed, headSteps: hs.head, stageTransfer, loopTransfer,
+  };
+  if (decode && fits) {
+    // Longest generation: the layers spread over every region the mesh has at this side.
+    const all = packStages(cfg, f, 0, scratch, t.sram.bytesPerCore, R, true).packing;
+    const free = freeSlots(f, all);
+    plan.maxGeneration = { ...maxGeneration(P, free, L), slots: free };
+  }
+  return { fits: fits && n <= R, plan };
+}
+
+/** Cycles of one pass of a phase given one layer's steps (decode: at some context). */
+export function phaseCycles(p: PhasePlan, layerSteps: readonly LayerStep[] = p.layerSteps): PhaseCycles {
+  const layers = p.layersPerStage.reduce((a, b) => a + b, 0);
+  const lay = totals(layerSteps), ext = totals([...p.embedSteps, ...p.headSteps]);
+  const transfers = (p.stages - 1) * p.stageTransfer.cycles + (p.loopTransfer?.cycles ?? 0);
+  const transferHops = (p.stages - 1) * p.stageTransfer.wordHops + (p.loopTransfer?.wordHops ?? 0);
+  const compute = layers * lay.compute + ext.compute, comm = layers * lay.comm + ext.comm;
+  return { total: compute + comm + transfers, compute, comm, pipeline: transfers, wordHops: layers * lay.wordHops + ext.wordHops + transferHops };
+}
+
+/**
+ * Energy of one pass: the running stage's P² cores draw coreActiveWatts while the pass is in that
+ * stage (stages run one after another at batch 1), the phase's other cores coreIdleWatts; plus the
+ * fabric's joulesPerWordHop per word-hop.
+ */
+export function phaseJoules(t: Target, p: PhasePlan, c: PhaseCycles): number {
+  const seconds = c.total / t.clockHz;
+  const active = p.P * p.P, idle = (p.stages - 1) * p.P * p.P;
+  return seconds * (active * t.power.coreActiveWatts + idle * t.power.coreIdleWatts) + c.wordHops * t.power.joulesPerWordHop;
+}
+
+/** Decode step cycles at context T (memoized per distinct per-row position count). */
+export function decodeStepCycles(q: PhaseQuery, p: PhasePlan, T: number, memo: Map<number, PhaseCycles>): PhaseCycles {
+  const key = kvRowPositions(p.P, T, q.kv, q.prompt);
+  let c = memo.get(key);
+  if (!c) {
+    c = phaseCycles(p, decodeLayerSteps(q.cfg, q.target, p.P, T, q.dtype, { kv: q.kv, prompt: q.prompt }));
+    memo.set(key, c);
+  }
+  return c;
+}
+
+export { maxGeneration };
+export type { StagePacking };

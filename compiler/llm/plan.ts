@@ -1,0 +1,163 @@
+/**
+ * The LLM planner (docs/llm-plan.md): from an `LlmConfig` and a `Target`, predicts how a decoder LLM
+ * runs at wafer scale in WaferLLM's layout — prefill and decode each on square regions of their own
+ * side, layers packed into pipeline stages, the weights moved once between the phases, KV cache by
+ * the shift or concat scheme — without building a graph. Every cycle comes from the kernel cost
+ * functions the emitters use (plan-steps.ts). Entry point `planLlm`; `formatPlan` prints a report,
+ * `planFigures` the headline figures. No plan fits → W3009 with the fullest core's breakdown.
+ */
+import { diag } from '../../ir/diagnostics.js';
+import type { Target } from '../../ir/target.js';
+import type { LlmConfig } from '../frontend/llm/config.js';
+import { decodeStepCycles, phaseCycles, phaseJoules, planPhase, regionCount, type PhaseCycles, type PhasePlan, type PhaseQuery } from './plan-phase.js';
+import { transition, type TransitionPlan } from './plan-transition.js';
+import type { SramBreakdown } from './plan-memory.js';
+
+export { decodeLayerSteps } from './plan-decode.js';
+export { prefillLayerSteps } from './plan-prefill.js';
+export type { LayerStep, LocalOp, StepKernel } from './plan-steps.js';
+export type { PhasePlan, PhaseCycles } from './plan-phase.js';
+export type { SramBreakdown } from './plan-memory.js';
+export type { TransitionPlan } from './plan-transition.js';
+export { formatPlan, planFigures } from './plan-format.js';
+
+export interface LlmPlanOptions {
+  prompt: number;
+  generate: number;
+  dtype?: 'f16' | 'f32';
+  kv?: 'shift' | 'concat';
+  prefillCores?: number;
+  decodeCores?: number;
+  batch?: 1;
+}
+
+export interface LlmPlan {
+  model: string;
+  target: string;
+  clockHz: number;
+  prompt: number;
+  generate: number;
+  dtype: 'f16' | 'f32';
+  kv: 'shift' | 'concat';
+  /** Sides tried by the search and whether each phase fit there. */
+  candidates: { P: number; prefillFits: boolean; decodeFits: boolean; prefillSeconds?: number; decodeTokensPerSecond?: number }[];
+  prefill: PhasePlan;
+  decode: PhasePlan;
+  prefillCycles: PhaseCycles;
+  /** Decode step at the reference context T = L + ⌊G/2⌋ (TPOT), and its context. */
+  decodeCycles: PhaseCycles;
+  decodeReferenceContext: number;
+  /** Σ of the decode steps' cycles over T = L … L + G − 1, and their split. */
+  decodeTotalCycles: number;
+  decodeTotals: { compute: number; comm: number; pipeline: number };
+  transition: TransitionPlan;
+  prefillJoules: number;
+  decodeJoulesPerToken: number;
+  maxGeneration: { shift: number; concat: number; slots: number; how: string };
+  notes: string[];
+}
+
+const MAX_TOKENS = 1 << 24;
+
+function checkOptions(cfg: LlmConfig, t: Target, o: LlmPlanOptions): void {
+  const bad = (m: string, hint: string) => { throw diag('W1102', `LLM plan: ${m}`, cfg.name, hint); };
+  if (!Number.isInteger(o.prompt) || o.prompt < 1 || o.prompt > MAX_TOKENS) bad(`prompt = ${o.prompt} is not an integer from 1 to ${MAX_TOKENS}`, 'give the prompt length in tokens');
+  if (!Number.isInteger(o.generate) || o.generate < 1 || o.generate > MAX_TOKENS) bad(`generate = ${o.generate} is not an integer from 1 to ${MAX_TOKENS}`, 'give the number of tokens to generate');
+  if (o.dtype !== undefined && o.dtype !== 'f16' && o.dtype !== 'f32') bad(`dtype '${String(o.dtype)}' is not f16 or f32`, 'use f16 or f32');
+  if (o.kv !== undefined && o.kv !== 'shift' && o.kv !== 'concat') bad(`kv '${String(o.kv)}' is not shift or concat`, 'use shift or concat');
+  if (o.batch !== undefined && o.batch !== 1) bad(`batch ${String(o.batch)} is not supported`, 'the planner models batch 1');
+  for (const [name, v] of [['prefillCores', o.prefillCores], ['decodeCores', o.decodeCores]] as const) {
+    if (v === undefined) continue;
+    if (!Number.isInteger(v) || v < 1) bad(`${name} = ${v} is not a positive integer`, 'give a square side in cores');
+    if (v > Math.min(t.width, t.height)) {
+      throw diag('W3009', `LLM plan: a ${v}×${v} region (${name}) does not fit the ${t.width}×${t.height} mesh of target ${t.name}`, cfg.name,
+        `use a side of at most ${Math.min(t.width, t.height)}`);
+    }
+  }
+}
+
+/**
+ * Square sides the search tries: multiples of 30 from 60 to min(W, H) (every side on meshes smaller
+ * than 60), the sides that tile the mesh exactly along one axis (⌊W/k⌋, ⌊H/k⌋ for k = 1 … 16, at
+ * least 30), plus the forced ones.
+ */
+export function candidateSides(t: Target, forced: (number | undefined)[]): number[] {
+  const m = Math.min(t.width, t.height);
+  const out = new Set<number>();
+  if (m < 60) for (let p = 1; p <= m; p++) out.add(p);
+  else {
+    for (let p = 60; p <= m; p += 30) out.add(p);
+    for (let k = 1; k <= 16; k++) for (const p of [Math.floor(t.width / k), Math.floor(t.height / k)]) if (p >= 30 && p <= m) out.add(p);
+  }
+  for (const f of forced) if (f !== undefined) out.add(f);
+  return [...out].sort((a, b) => a - b);
+}
+
+function fmtBreakdown(s: SramBreakdown): string {
+  return `weights ${s.weights}, KV cache ${s.kvCache}, embedding ${s.embedding}, LM head ${s.lmHead}, activations ${s.activations}, scratch ${s.scratch}: ${s.total} bytes of ${s.capacity}`;
+}
+
+function noFit(cfg: LlmConfig, t: Target, phase: string, p: PhasePlan, o: LlmPlanOptions, tried: number): never {
+  const s = p.sram[p.fullest];
+  throw diag('W3009', `LLM plan: no ${phase} plan of ${cfg.name} fits target ${t.name} at any of ${tried} square side(s) tried; the closest, side ${p.P} (${regionCount(t, p.P)} regions, ${p.stages} stages) the fullest core (stage ${p.fullest}) needs ${fmtBreakdown(s)}`,
+    cfg.name, `prompt ${o.prompt}, generate ${o.generate}: use a larger target, fewer generated tokens, f16, or another core count`);
+}
+
+export function planLlm(cfg: LlmConfig, target: Target, opts: LlmPlanOptions): LlmPlan {
+  checkOptions(cfg, target, opts);
+  const dtype = opts.dtype ?? 'f16', kv = opts.kv ?? 'shift';
+  const q: PhaseQuery = { cfg, target, dtype, prompt: opts.prompt, generate: opts.generate, kv };
+  const sides = candidateSides(target, [opts.prefillCores, opts.decodeCores]);
+  const pre = opts.prefillCores !== undefined ? [opts.prefillCores] : sides;
+  const dec = opts.decodeCores !== undefined ? [opts.decodeCores] : sides;
+  const rows = new Map<number, LlmPlan['candidates'][number]>();
+  const row = (P: number) => rows.get(P) ?? (rows.set(P, { P, prefillFits: false, decodeFits: false }), rows.get(P)!);
+  const over = (p: PhasePlan) => p.sram[p.fullest].total / p.sram[p.fullest].capacity;
+  let bestPre: { p: PhasePlan; c: PhaseCycles } | undefined, lastPre: PhasePlan | undefined;
+  for (const P of pre) {
+    const r = planPhase(q, 'prefill', P);
+    if (!lastPre || over(r.plan) < over(lastPre)) lastPre = r.plan;
+    if (!r.fits) continue;
+    const c = phaseCycles(r.plan);
+    Object.assign(row(P), { prefillFits: true, prefillSeconds: c.total / target.clockHz });
+    if (!bestPre || c.total < bestPre.c.total) bestPre = { p: r.plan, c };
+  }
+  if (!bestPre) noFit(cfg, target, 'prefill', lastPre!, opts, sides.length);
+  let bestDec: { p: PhasePlan; c: PhaseCycles } | undefined, lastDec: PhasePlan | undefined;
+  const refT = opts.prompt + Math.floor(opts.generate / 2);
+  for (const P of dec) {
+    const r = planPhase(q, 'decode', P);
+    if (!lastDec || over(r.plan) < over(lastDec)) lastDec = r.plan;
+    if (!r.fits) continue;
+    const c = decodeStepCycles(q, r.plan, refT, new Map());
+    Object.assign(row(P), { decodeFits: true, decodeTokensPerSecond: target.clockHz / c.total });
+    if (!bestDec || c.total < bestDec.c.total) bestDec = { p: r.plan, c };
+  }
+  if (!bestDec) noFit(cfg, target, 'decode', lastDec!, opts, sides.length);
+  const prefill = bestPre.p, decode = bestDec.p;
+  const memo = new Map<number, PhaseCycles>();
+  let decodeTotalCycles = 0;
+  const decodeTotals = { compute: 0, comm: 0, pipeline: 0 };
+  for (let T = opts.prompt; T < opts.prompt + opts.generate; T++) {
+    const c = decodeStepCycles(q, decode, T, memo);
+    decodeTotalCycles += c.total;
+    decodeTotals.compute += c.compute; decodeTotals.comm += c.comm; decodeTotals.pipeline += c.pipeline;
+  }
+  const mg = decode.maxGeneration!;
+  const how = `with the layers spread over all ${regionCount(target, decode.P)} regions of side ${decode.P}, the free SRAM of the tightest stage after weights, embedding/head, activations and scratch holds ${mg.slots} positions per core `
+    + `(each position: K and V slices of every layer of the stage, plus its scores); shift spreads positions over the ${decode.P} rows: `
+    + `${decode.P}·${mg.slots} − L = ${mg.shift}; concat appends every generated entry to one row, which already holds ⌈L/${decode.P}⌉ prompt entries: `
+    + `${mg.slots} − ${Math.ceil(opts.prompt / decode.P)} = ${mg.concat} (memory limits only; the model's maxPositions is ${cfg.maxPositions})`;
+  const notes: string[] = [];
+  if (opts.prompt + opts.generate > cfg.maxPositions) notes.push(`prompt + generate = ${opts.prompt + opts.generate} exceeds the model's maxPositions ${cfg.maxPositions}`);
+  if (cfg.tiedEmbeddings) notes.push('tied embeddings: one table in the first stage; the last stage sends the final hidden vector back to it for the LM head');
+  return {
+    model: cfg.name, target: target.name, clockHz: target.clockHz, prompt: opts.prompt, generate: opts.generate, dtype, kv,
+    candidates: [...rows.values()].sort((a, b) => a.P - b.P),
+    prefill, decode, prefillCycles: bestPre.c, decodeCycles: bestDec.c, decodeReferenceContext: refT, decodeTotalCycles, decodeTotals,
+    transition: transition(cfg, target, prefill, decode, opts.prompt, dtype),
+    prefillJoules: phaseJoules(target, prefill, bestPre.c),
+    decodeJoulesPerToken: phaseJoules(target, decode, bestDec.c),
+    maxGeneration: { ...mg, how }, notes,
+  };
+}
