@@ -36,3 +36,5 @@ export { buildLlmGraph, LLM_OPSET, type LlmGraphOptions } from './compiler/front
 export { weightSpecs, resolveWeights, type WeightSpec, type WeightSource } from './compiler/frontend/llm/weights.js';
 export { openSafetensors, encodeSafetensors, type SafetensorsSet, type SafetensorsEntry, type SafetensorsDType } from './compiler/frontend/llm/safetensors.js';
 export { generateGreedy, type GenerateOptions, type GenerateResult, type GenerateStep } from './cli/llm-generate.js';
+export { exportOnnx, type ExportOptions } from './compiler/frontend/onnx/export.js';
+export { planLlm, formatPlan, planFigures, decodeLayerSteps, prefillLayerSteps, type LlmPlan, type LlmPlanOptions, type LayerStep } from './compiler/llm/plan.js';

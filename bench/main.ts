@@ -7,6 +7,7 @@ import { machineLine } from './machine.js';
 import { runEmulatorBench } from './emulator.js';
 import { runGemmBench } from './gemm.js';
 import { runGemvBench } from './gemv.js';
+import { runLlmBench } from './llm.js';
 import { runModelsBench } from './models.js';
 import { runReferenceBench } from './reference.js';
 
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => { text: string; json: unknown }> = {
   gemm: runGemmBench,
   gemv: runGemvBench,
   models: runModelsBench,
+  llm: runLlmBench,
 };
 
 export function benchMain(argv: string[]): number {

@@ -12,6 +12,7 @@ import { conformanceCommand } from './commands/conformance.js';
 import { evalCommand } from './commands/eval.js';
 import { importCommand } from './commands/import.js';
 import { inspectCommand } from './commands/inspect.js';
+import { llmCommand } from './commands/llm.js';
 import { opsCommand } from './commands/ops.js';
 import { runCommand } from './commands/run.js';
 import { targetsCommand } from './commands/targets.js';
@@ -86,6 +87,25 @@ export function buildProgram(): Command {
     .option('--no-table', 'do not print the per-op-type table')
     .option('--verbose', 'print every case, not just the ones that do not pass')
     .action(conformanceCommand);
+
+  program
+    .command('llm')
+    .description('plan a decoder LLM from a Hugging Face config.json and print its predicted speed, or run a small one token by token')
+    .argument('<config>', 'config.json (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM or GPT2LMHeadModel)')
+    .option('--target <spec>', 'preset, mesh:WxH or JSON file', 'wse2')
+    .option('--prompt <L>', 'prompt tokens', '2048')
+    .option('--generate <G>', 'generated tokens', '128')
+    .option('--prefill-cores <N>', 'side of the square region of each prefill stage (default: searched)')
+    .option('--decode-cores <N>', 'side of the square region of each decode stage (default: searched)')
+    .option('--kv <scheme>', 'KV cache: shift (default, balanced over the rows) or concat (appended at the end)')
+    .option('--dtype <type>', 'f16 (default) or f32')
+    .option('--json <file>', 'write the figures as JSON')
+    .option('--emulate', 'emulate one layer of each phase (timing-only) at the planned core counts and check measured == predicted cycles')
+    .option('--generate-text', 'run the config functionally on the emulator: prefill, then --generate greedy decode steps, checked against the reference')
+    .option('--weights <path>', 'with --generate-text: a .safetensors file, an index or a folder (default: seeded weights)')
+    .option('--seed <n>', 'with --generate-text: seed of the weights and default prompt (default 0)')
+    .option('--tokens <ids>', 'with --generate-text: prompt token ids, comma separated (default: --prompt ids from the seed)')
+    .action(llmCommand);
 
   program.command('ops').description('list the supported graph ops').action(opsCommand);
 
