@@ -18,8 +18,12 @@ import { resolveTarget } from '../ir/target-presets.js';
 import { DiagnosticError } from '../ir/diagnostics.js';
 
 export interface CompileMeasure {
+  /** Graphs, plan and the decode layer's program (what `wafer llm` needs for a decode plan). */
   seconds: number;
   peakRssBytes: number;
+  /** Emitting the prefill layer's program, apart; its diagnostic code when it cannot be emitted. */
+  prefillSeconds: number;
+  prefillError?: string;
   graphNodes: number;
   decodeProgramBytes: number;
   prefillProgramBytes: number;
@@ -35,7 +39,7 @@ export function compileOnce(configPath: string, targetSpec: string, prompt: numb
   const cfg = parseLlmConfig(readFileSync(configPath, 'utf8'), configPath);
   const target = resolveTarget(targetSpec);
   const prefill = buildLlmGraph(cfg, { phase: 'prefill', length: prompt, dtype: 'f16' });
-  const decode = buildLlmGraph(cfg, { phase: 'decode', length: prompt, dtype: 'f16' });
+  const decode = buildLlmGraph(cfg, { phase: 'decode', length: Math.min(prompt, cfg.maxPositions - 1), dtype: 'f16' });
   const opts = { prompt, generate: 128, dtype: 'f16' as const, decodeCores: decodeSide, prefillCores: prefillSide };
   // A model the target's SRAM cannot hold (W3009) is still planned and emitted, with unbounded SRAM, and marked.
   let plan, overSram = false;
@@ -48,11 +52,20 @@ export function compileOnce(configPath: string, targetSpec: string, prompt: numb
   }
   const f = planFigures(plan);
   const dec = decodeLayerProgram(cfg, target, plan.decode.P, plan.decodeReferenceContext, 'f16', { kv: plan.kv, prompt });
-  const pre = prefillLayerProgram(cfg, target, plan.prefill.P, prompt, 'f16', plan.prefill.attentionChunks);
-  const decodeProgramBytes = encodeProgram(dec.program).length, prefillProgramBytes = encodeProgram(pre.program).length;
+  const decodeProgramBytes = encodeProgram(dec.program).length;
   const seconds = (performance.now() - t0) / 1000;
+  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  // The prefill layer program, timed apart: at wafer scale it may not be emitted yet (colours, W3009).
+  const t1 = performance.now();
+  let prefillProgramBytes = 0, prefillError: string | undefined;
+  try {
+    prefillProgramBytes = encodeProgram(prefillLayerProgram(cfg, target, plan.prefill.P, prompt, 'f16', plan.prefill.attentionChunks).program).length;
+  } catch (e) {
+    if (!(e instanceof DiagnosticError)) throw e;
+    prefillError = e.diagnostics[0].code;
+  }
   return {
-    seconds, peakRssBytes: process.resourceUsage().maxRSS * 1024, graphNodes: prefill.nodes.length + decode.nodes.length,
+    seconds, peakRssBytes, prefillSeconds: (performance.now() - t1) / 1000, prefillError, graphNodes: prefill.nodes.length + decode.nodes.length,
     decodeProgramBytes, prefillProgramBytes, decodeCores: f.decodeCores, prefillCores: f.prefillCores, decodeLayerCycles: dec.predictedCycles, overSram,
   };
 }
