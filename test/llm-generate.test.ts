@@ -8,8 +8,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { captureCli } from './helpers/cli-capture.js';
 import { generateGreedy, type GenerateResult } from '../cli/llm-generate.js';
 import { parseLlmConfig, type LlmConfig } from '../compiler/frontend/llm/config.js';
 import { encodeSafetensors } from '../compiler/frontend/llm/safetensors.js';
@@ -49,16 +49,8 @@ describe('greedy generation on the emulator (mesh:16x16, f16 seeded weights)', (
   }
 });
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
-const wafer = (...args: string[]) => main(['node', 'wafer', ...args]);
+const io = captureCli();
+const { wafer } = io;
 
 describe('wafer llm --generate-text with safetensors weights', () => {
   it('reads the seeded weights back from a .safetensors file and generates the same tokens', async () => {
@@ -72,8 +64,8 @@ describe('wafer llm --generate-text with safetensors weights', () => {
     const seeded = JSON.parse(readFileSync(join(dir, 'seeded.json'), 'utf8'));
     expect(await wafer('llm', join(dir, 'config.json'), '--generate-text', ...args, '--weights', dir, '--json', join(dir, 'files.json'))).toBe(0);
     const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8'));
-    expect(out).toContain(`weights from ${dir}`);
-    expect(files.tokens).toHaveLength(5);
+    expect(io.out()).toContain(`weights from ${dir}`);
+    expect(files.tokens).toHaveLength(4); // --generate 4: the prefill's token and 3 decode steps
     expect(files.tokens).toEqual(seeded.tokens);
     expect(files.steps.map((s: { maxLogit: number }) => s.maxLogit)).toEqual(seeded.steps.map((s: { maxLogit: number }) => s.maxLogit));
   }, 120_000);
@@ -87,10 +79,10 @@ describe('wafer llm --generate-text with safetensors weights', () => {
     weights.set('extra.weight', Tensor.zeros('float32', [2]));
     writeFileSync(join(dir, 'model.safetensors'), encodeSafetensors(weights));
     expect(await wafer('llm', join(EXAMPLES, 'tiny-llama.json'), '--generate-text', '--target', 'mesh:16x16', '--prompt', '4', '--generate', '1', '--weights', dir)).toBe(1);
-    expect(err).toContain('W1104');
-    expect(err).toContain('missing model.norm.weight');
-    expect(err).toContain('model.layers.0.mlp.up_proj.weight is [64, 64], the config needs [128, 64]');
-    expect(err).toContain('unused by the config: extra.weight');
+    expect(io.err()).toContain('W1104');
+    expect(io.err()).toContain('missing model.norm.weight');
+    expect(io.err()).toContain('model.layers.0.mlp.up_proj.weight is [64, 64], the config needs [128, 64]');
+    expect(io.err()).toContain('unused by the config: extra.weight');
   });
 
   it('every weight spec of the config is produced by the seeded path with its shape', () => {

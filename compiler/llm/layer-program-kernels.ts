@@ -15,14 +15,13 @@
 import { diag } from '../../ir/diagnostics.js';
 import { and, gt, lt, X, Y, type BufferRef, type InstrRef, type RegionBuilder } from '../../ir/program-builder.js';
 import { piecewiseConstant } from '../kernels/allreduce-emit.js';
-import { wordsFor, type Expr, type MemType } from '../../ir/program.js';
+import type { Expr, MemType } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import { emitAllreduce, type AllreduceFn, type MeshAxis } from '../kernels/allreduce.js';
 import { emitGemv, gemvCost, gemvTiles, type GemvShape } from '../kernels/gemv.js';
 import type { KernelEnv, KernelRoute } from '../kernels/kernel.js';
-import { arrivalOffset, postOffset, streamCycles } from '../kernels/timing.js';
 import type { LayerStep, LocalOp } from './plan-steps.js';
-import { localOpCycles } from './plan-steps.js';
+import { kvShiftTiming, localOpCycles } from './plan-steps.js';
 import { inLines, repeat } from './layer-program-gemm.js';
 
 /** What an emitted step reports back. */
@@ -136,32 +135,6 @@ export function emitPlaceholder(ctx: StepContext, step: LayerStep): EmittedStep 
 }
 
 // ---- transfer: the decode KV shift --------------------------------------------------------------------
-
-/**
- * Exact timing of the KV shift on a column of P cores: every core y > 0 sends n elements to y − 1
- * (its send first), every core y < P − 1 receives them from y + 1 (then), and each waits. With
- * post = issue + comm: sends are posted at post; the top row (receive only) posts its receive at
- * post, the middle rows (send, then receive) at 2·post. A stream starts when both are posted —
- * or at post when it is eager (at most router.queueWords words: it waits in the colour buffer) —
- * arrives 2ρ + α later and completes D link cycles after max(arrival, the receive's posting).
- * Returns each row's finish (index y) and their maximum.
- */
-export function kvShiftTiming(t: Target, type: MemType, n: number, P: number): { finish: number[]; cycles: number } {
-  const I = t.overhead.issue, post = postOffset(t), D = streamCycles(t, type, n), arr = arrivalOffset(t, 1);
-  const eager = wordsFor(type, n) <= t.router.queueWords;
-  const recvPost = (y: number) => (y === 0 ? post : 2 * post);
-  /** Start of the stream from row y + 1 into row y. */
-  const start = (y: number) => Math.max(post, eager ? post : recvPost(y));
-  const finish = Array.from({ length: P }, (_, y) => {
-    if (P < 2) return 0;
-    const sends = y > 0, recvs = y < P - 1;
-    let end = (sends && recvs ? 2 * post : post) + I;
-    if (sends) end = Math.max(end, start(y - 1) + D);
-    if (recvs) end = Math.max(end, Math.max(start(y) + arr, recvPost(y)) + D);
-    return end;
-  });
-  return { finish, cycles: Math.max(0, ...finish) };
-}
 
 export function emitKvShift(ctx: StepContext, step: LayerStep): EmittedStep {
   const { type, n, hops, flows } = step.shape as { type: MemType; n: number; hops: number; flows: number };

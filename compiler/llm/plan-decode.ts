@@ -6,10 +6,11 @@
  * y, the residual's layout). `decodeLayerSteps` returns the ordered kernel steps with their exact
  * cycles; `decodeLayout` the tile sizes every other part of the planner (SRAM, KV) shares.
  */
-import type { MemType } from '../../ir/program.js';
+import { MEM_TYPE_BYTES, type MemType } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import type { LlmConfig } from '../frontend/llm/config.js';
-import { allreduceStep, gemvStep, localStep, transferStep, type LayerStep, type LocalOp } from './plan-steps.js';
+import { gemvTiles, type GemvShape } from '../kernels/gemv.js';
+import { allreduceStep, gemvStep, holding, kvShiftStep, localStep, transferStep, type LayerStep, type LocalOp } from './plan-steps.js';
 
 export type PlanDtype = 'f16' | 'f32';
 
@@ -141,7 +142,7 @@ export function decodeLayerSteps(cfg: LlmConfig, t: Target, P: number, T: number
   }
   // KV append: concat writes on the row that owns the next position; shift: every row passes one
   // entry (its K and V slices) one hop north while the new entry enters the bottom row.
-  if ((opts.kv ?? 'shift') === 'shift') s.push(transferStep(t, 'kv.shift', act, 2 * kvt, 1, P * P));
+  if ((opts.kv ?? 'shift') === 'shift') s.push(kvShiftStep(t, 'kv.shift', act, 2 * kvt, P));
   s.push(localStep(t, 'kv.append', [{ op: 'unary', fn: 'copy', n: 2 * kvt, src: act, dst: act }]));
   // Scores: per kv head on the core, q (rep × hdt) · K_slice (hdt × tT); sum over the head's columns.
   s.push(localStep(t, 'scores.matmul', [{ op: 'matmul', m: rep, k: hdt, n: tT, a: act, dst: acc, count: lay.kvHeadsPerCol }]));
@@ -183,19 +184,30 @@ export function decodeLayerSteps(cfg: LlmConfig, t: Target, P: number, T: number
 
 /** Decode steps outside the layers: embedding lookup (first stage), final norm, LM head and greedy argmax. */
 export function decodeHeadSteps(cfg: LlmConfig, t: Target, P: number, dtype: PlanDtype): { embed: LayerStep[]; head: LayerStep[] } {
-  const { act, acc, accOpt } = types(dtype);
-  const dt = Math.ceil(cfg.hidden / P), vt = Math.ceil(cfg.vocab / P);
+  const { act } = types(dtype);
+  const dt = Math.ceil(cfg.hidden / P);
   // The table [V, D] is tiled like the head (V along x, D along y): the token's column multicasts its
   // D slice along each row (≤ P − 1 hops); learned positions add a local row of the same kind.
   const embed = [transferStep(t, 'embed.gather', act, dt, P - 1, P)];
   if (cfg.positions === 'learned') embed.push(transferStep(t, 'embed.position', act, dt, P - 1, P), localStep(t, 'embed.add', [{ op: 'binary', rows: 1, cols: dt, bcast: 'none', a: act, b: act, dst: act }]));
-  const head = [
-    ...normSteps(t, cfg, 'final.norm', P, 1, dt, 'y', dtype),
-    gemvStep(t, 'lm_head', { K: cfg.hidden, N: cfg.vocab, P, type: dtype, reduceAxis: 'y', ...accOpt }),
-    // Greedy argmax: local max, allreduce max of the value along x, then of the index of its holders.
-    localStep(t, 'argmax.local', [{ op: 'reduce', rows: 1, cols: vt, out: 1, type: acc }]),
-    allreduceStep(t, 'argmax.value', P, P, 'x', 'max', 1, acc),
-    allreduceStep(t, 'argmax.index', P, P, 'x', 'max', 1, acc),
-  ];
+  const head = [...normSteps(t, cfg, 'final.norm', P, 1, dt, 'y', dtype), ...lmHeadSteps(t, cfg, P, dtype, 'y')];
   return { embed, head };
+}
+
+/**
+ * The LM head GEMV (K = D, N = V, reducing along `reduceAxis`) and the greedy argmax over its logits,
+ * split along the other axis: local max, then max-allreduces of the value and of the index of its
+ * holders. The logits tile (⌈V/P⌉ accumulator elements) is no activation buffer: it is live from the
+ * GEMV through the argmax, so those steps carry it as scratch.
+ */
+export function lmHeadSteps(t: Target, cfg: LlmConfig, P: number, dtype: PlanDtype, reduceAxis: 'x' | 'y'): LayerStep[] {
+  const { acc, accOpt } = types(dtype);
+  const lm: GemvShape = { K: cfg.hidden, N: cfg.vocab, P, type: dtype, reduceAxis, ...accOpt };
+  const along = reduceAxis === 'y' ? 'x' : 'y';
+  return holding([
+    gemvStep(t, 'lm_head', lm),
+    localStep(t, 'argmax.local', [{ op: 'reduce', rows: 1, cols: Math.ceil(cfg.vocab / P), out: 1, type: acc }]),
+    allreduceStep(t, 'argmax.value', P, P, along, 'max', 1, acc),
+    allreduceStep(t, 'argmax.index', P, P, along, 'max', 1, acc),
+  ], gemvTiles(lm).nt * MEM_TYPE_BYTES[acc]);
 }

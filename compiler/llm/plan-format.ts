@@ -12,6 +12,9 @@ export function planFigures(p: LlmPlan): Record<string, number> {
   const prefillSeconds = p.prefillCycles.total / hz;
   const decodeSecondsPerToken = p.decodeCycles.total / hz;
   const decodeTotalSeconds = p.decodeTotalCycles / hz;
+  // G tokens: the prefill yields the first, G − 1 decode steps the rest; with none, no transition either.
+  const decodeSteps = p.generate - 1;
+  const endToEndSeconds = prefillSeconds + (decodeSteps > 0 ? p.transition.seconds + decodeTotalSeconds : 0);
   const share = (c: PhaseCycles, k: 'compute' | 'comm' | 'pipeline') => c[k] / c.total;
   return {
     prefillCores: p.prefill.P,
@@ -24,9 +27,9 @@ export function planFigures(p: LlmPlan): Record<string, number> {
     decodeSecondsPerToken,
     decodeTokensPerSecond: 1 / decodeSecondsPerToken,
     decodeTotalSeconds,
-    decodeMeanTokensPerSecond: p.generate / decodeTotalSeconds,
-    endToEndSeconds: prefillSeconds + p.transition.seconds + decodeTotalSeconds,
-    endToEndTokensPerSecond: p.generate / (prefillSeconds + p.transition.seconds + decodeTotalSeconds),
+    decodeMeanTokensPerSecond: decodeSteps > 0 ? decodeSteps / decodeTotalSeconds : 1 / decodeSecondsPerToken,
+    endToEndSeconds,
+    endToEndTokensPerSecond: p.generate / endToEndSeconds,
     maxGenerationShift: p.maxGeneration.shift,
     maxGenerationConcat: p.maxGeneration.concat,
     joulesPerToken: p.decodeJoulesPerToken,
@@ -80,7 +83,8 @@ export function formatPlan(p: LlmPlan): string {
     `max generation for prompt ${p.prompt}: shift ${int(p.maxGeneration.shift)}, concat ${int(p.maxGeneration.concat)} — ${p.maxGeneration.how}`,
     'figures:',
     ...Object.entries(f).map(([k, v]) => `  ${k.padEnd(28)} ${sig(v)}`),
-    '  (decodeTokensPerSecond: 1 / TPOT at context L + ⌊G/2⌋; decodeMeanTokensPerSecond: G / Σ decode steps)',
+    '  (decodeTokensPerSecond: 1 / TPOT at the reference context; decodeMeanTokensPerSecond: (G − 1) decode steps / their time;',
+    '   endToEndTokensPerSecond: G / (prefill + transition + Σ decode steps), the prefill yielding the first token)',
     ...p.notes.map((n) => `note: ${n}`),
   ];
   return lines.join('\n') + '\n';

@@ -42,16 +42,24 @@ export interface CoreFootprint {
   mlp: number;
 }
 
-/** Kernel scratch by the part of the pass its step runs in. */
-export interface ScratchByPart { attention: number; mlp: number; head: number }
+/** Kernel scratch by the part of the pass its step runs in (the stage transfer: the tile shift's buffers). */
+export interface ScratchByPart { attention: number; mlp: number; embed: number; head: number; transfer: number }
+
+/** Scratch beyond the activation buffers, by what a stage runs: its layers (and stage transfer), the embedding (first stage), the head. */
+export interface StageScratch { layer: number; embed: number; head: number }
 
 /**
  * Scratch beyond the activation buffers: a step's scratch coexists with the persistent buffers and
- * the buffers of its own part of the layer only (the embedding / head steps with the persistent ones).
+ * the buffers of its own part of the layer only (the embedding / head steps and the stage transfer
+ * with the persistent ones). Each stage is charged for what it runs (stageSram).
  */
-export function scratchBeyond(f: CoreFootprint, s: ScratchByPart): number {
-  const working = Math.max(f.persistent + f.attention + s.attention, f.persistent + f.mlp + s.mlp, f.persistent + s.head);
-  return Math.max(0, working - f.activations);
+export function scratchBeyond(f: CoreFootprint, s: ScratchByPart): StageScratch {
+  const beyond = (working: number) => Math.max(0, working - f.activations);
+  return {
+    layer: beyond(Math.max(f.persistent + f.attention + s.attention, f.persistent + f.mlp + s.mlp, f.persistent + s.transfer)),
+    embed: beyond(f.persistent + s.embed),
+    head: beyond(f.persistent + s.head),
+  };
 }
 
 /** Which part of a layer a step belongs to (by name): the attention (projections included) or the rest. */
@@ -98,12 +106,14 @@ export function coreFootprint(cfg: LlmConfig, phase: Phase, P: number, L: number
 }
 
 /** The breakdown of a stage of `layers` layers holding `slots` KV positions per core (decode) and the extras it carries. */
-export function stageSram(f: CoreFootprint, layers: number, slots: number, first: boolean, last: boolean, tiedHeadOnFirst: boolean, scratch: number, capacity: number): SramBreakdown {
+export function stageSram(f: CoreFootprint, layers: number, slots: number, first: boolean, last: boolean, tiedHeadOnFirst: boolean, stageScratch: StageScratch, capacity: number): SramBreakdown {
   const weights = layers * f.layerWeights;
   const kvCache = layers * f.kvPerSlot * slots + f.perSlotShared * slots;
   const embedding = first ? f.embedding : 0;
   // Tied embeddings: the head (and final norm) runs on the first stage, which holds the table.
-  const lmHead = (tiedHeadOnFirst ? first : last) ? f.lmHead : 0;
+  const headHere = tiedHeadOnFirst ? first : last;
+  const lmHead = headHere ? f.lmHead : 0;
+  const scratch = Math.max(stageScratch.layer, first ? stageScratch.embed : 0, headHere ? stageScratch.head : 0);
   const total = weights + kvCache + embedding + lmHead + f.activations + scratch;
   return { weights, kvCache, embedding, lmHead, activations: f.activations, scratch, total, capacity };
 }
@@ -116,7 +126,7 @@ export interface StagePacking {
 }
 
 /** Layers each stage of n can hold with `slots` KV positions per core, given what else it carries. */
-function stageCapacities(cfg: LlmConfig, f: CoreFootprint, n: number, slots: number, scratch: number, capacity: number): number[] {
+function stageCapacities(cfg: LlmConfig, f: CoreFootprint, n: number, slots: number, scratch: StageScratch, capacity: number): number[] {
   const per = f.layerWeights + f.kvPerSlot * slots;
   return Array.from({ length: n }, (_, i) => {
     const s = stageSram(f, 0, slots, i === 0, i === n - 1, cfg.tiedEmbeddings, scratch, capacity);
@@ -149,7 +159,7 @@ export function splitLayers(layers: number, caps: number[]): number[] {
   return out;
 }
 
-function packing(cfg: LlmConfig, f: CoreFootprint, layers: number[], slots: number, scratch: number, capacity: number): StagePacking {
+function packing(cfg: LlmConfig, f: CoreFootprint, layers: number[], slots: number, scratch: StageScratch, capacity: number): StagePacking {
   const n = layers.length;
   const sram = layers.map((l, i) => stageSram(f, l, slots, i === 0, i === n - 1, cfg.tiedEmbeddings, scratch, capacity));
   let fullest = 0;
@@ -158,7 +168,7 @@ function packing(cfg: LlmConfig, f: CoreFootprint, layers: number[], slots: numb
 }
 
 /** The fewest stages (≤ maxStages; with `most`, exactly the most) whose every core fits with `slots` KV positions; or, failing, the even split over the most stages. */
-export function packStages(cfg: LlmConfig, f: CoreFootprint, slots: number, scratch: number, capacity: number, maxStages: number, most = false): { fits: boolean; packing: StagePacking } {
+export function packStages(cfg: LlmConfig, f: CoreFootprint, slots: number, scratch: StageScratch, capacity: number, maxStages: number, most = false): { fits: boolean; packing: StagePacking } {
   const limit = Math.max(1, Math.min(maxStages, cfg.layers));
   for (let n = most ? limit : 1; n <= limit; n++) {
     const caps = stageCapacities(cfg, f, n, slots, scratch, capacity);
@@ -170,19 +180,13 @@ export function packStages(cfg: LlmConfig, f: CoreFootprint, slots: number, scra
   return { fits: false, packing: packing(cfg, f, even, slots, scratch, capacity) };
 }
 
-/** Position slots per core the free SRAM of a stage leaves (the minimum over the stages). */
-export function freeSlots(f: CoreFootprint, packing: StagePacking): number {
-  let min = Infinity;
-  packing.layers.forEach((l, i) => {
-    const s = packing.sram[i];
-    const fixed = s.total - s.kvCache;
-    const per = l * f.kvPerSlot + f.perSlotShared;
-    min = Math.min(min, per > 0 ? Math.floor((s.capacity - fixed) / per) : Infinity);
-  });
-  return Math.max(0, min);
-}
-
-/** Longest generation for a prompt L with `slots` positions per core: shift balances P rows, concat piles new entries on one row. */
+/**
+ * Longest generation for a prompt L with `slots` positions per core. The prefill yields the first
+ * token, so G tokens take G − 1 decode steps and the cache's last step holds L + G − 1 entries:
+ * shift balances them over the P rows (P·slots ≥ L + G − 1); concat keeps the prompt's ⌈L/P⌉ per row
+ * and piles the G − 1 generated entries on one row (slots ≥ ⌈L/P⌉ + G − 1). 0: not even the prompt fits.
+ */
 export function maxGeneration(P: number, slots: number, L: number): { shift: number; concat: number } {
-  return { shift: Math.max(0, P * slots - L), concat: Math.max(0, slots - Math.ceil(L / P)) };
+  const rowPrompt = Math.ceil(L / P);
+  return { shift: P * slots >= L ? P * slots - L + 1 : 0, concat: slots >= rowPrompt ? slots - rowPrompt + 1 : 0 };
 }

@@ -7,7 +7,7 @@
 import type { Target } from '../../ir/target.js';
 import type { LlmConfig } from '../frontend/llm/config.js';
 import { decodeHeadSteps, decodeLayerSteps, kvRowPositions, type PlanDtype } from './plan-decode.js';
-import { coreFootprint, freeSlots, maxGeneration, packStages, scratchBeyond, stagePart, type CoreFootprint, type Phase, type SramBreakdown, type StagePacking } from './plan-memory.js';
+import { coreFootprint, maxGeneration, packStages, scratchBeyond, stagePart, type CoreFootprint, type Phase, type SramBreakdown, type StagePacking, type StageScratch } from './plan-memory.js';
 import { prefillHeadSteps, prefillLayerSteps, prefillLayout } from './plan-prefill.js';
 import { shiftStep, totals, transferStep, type LayerStep } from './plan-steps.js';
 
@@ -25,6 +25,15 @@ export function regionCount(t: Target, P: number): number {
 }
 
 const dist = (a: Region, b: Region): number => Math.abs(a.x - b.x) + Math.abs(a.y - b.y);
+
+/**
+ * The decode context the plan reports TPOT at: the prefill yields the first token, so G tokens take
+ * G − 1 decode steps at contexts T = L + 1 … L + G − 1 (mean L + G/2); the reference is L + ⌊G/2⌋,
+ * and L + 1 when G = 1 (no decode step runs, the figure says what one would cost).
+ */
+export function referenceContext(L: number, G: number): number {
+  return L + Math.max(1, Math.floor(G / 2));
+}
 
 /** Cycles of a phase pass, split. */
 export interface PhaseCycles {
@@ -47,7 +56,7 @@ export interface PhasePlan {
   sram: SramBreakdown[];
   fullest: number;
   footprint: CoreFootprint;
-  /** KV positions per core the plan reserves (decode: for L + G under the scheme; prefill: the prompt). */
+  /** KV positions per core the plan reserves (decode: for L + G − 1 under the scheme; prefill: the prompt). */
   slots: number;
   /** Decode: the longest generations the free SRAM allows. */
   maxGeneration?: { shift: number; concat: number; slots: number };
@@ -56,7 +65,7 @@ export interface PhasePlan {
   embedSteps: LayerStep[];
   headSteps: LayerStep[];
   stageTransfer: LayerStep;
-  /** Pass back from the last stage to the first (decode: the token or the hidden vector for a tied head). */
+  /** Pass back from the last stage to the first (decode: the token or the hidden vector for a tied head; prefill: the hidden row for a tied head). */
   loopTransfer?: LayerStep;
 }
 
@@ -78,47 +87,58 @@ export function planPhase(q: PhaseQuery, phase: Phase, P: number): { fits: boole
   const { cfg, target: t, dtype, prompt: L, generate: G, kv } = q;
   const R = regionCount(t, P);
   const decode = phase === 'decode';
-  const refT = L + Math.floor(G / 2);
+  const refT = referenceContext(L, G);
   const hs = decode ? decodeHeadSteps(cfg, t, P, dtype) : prefillHeadSteps(cfg, t, P, L, dtype);
-  const slots = decode ? kvRowPositions(P, L + G, kv, L) : 1;
+  // The cache's last decode step holds L + G − 1 entries (the prefill yields the first token).
+  const slots = decode ? kvRowPositions(P, L + G - 1, kv, L) : 1;
   const maxChunks = decode ? 1 : prefillLayout(cfg, P, L).ls;
-  let chunks = 1, f: CoreFootprint, layerSteps: LayerStep[], scratch: number, fits: boolean, packing: StagePacking;
+  const dt = Math.ceil(cfg.hidden / P);
+  const act = dtype;
+  const stageTransfer = decode
+    // x [D], split along y and replicated along x: every row's tile goes straight to the same row of
+    // the next region (P hops down; across, 1 hop into its first column then P − 1 along the row).
+    ? transferStep(t, 'stage.transfer', act, dt, P, P)
+    // [L, D] tiles: the tile shift between neighbouring regions (distance P), with its two buffers.
+    : shiftStep(t, 'stage.transfer', act, Math.ceil(L / P) * dt, P, P, P);
+  let chunks = 1, f: CoreFootprint, layerSteps: LayerStep[], scratch: StageScratch, fits: boolean, packing: StagePacking;
   for (;;) {
     f = coreFootprint(cfg, phase, P, L, dtype, chunks);
     layerSteps = decode ? decodeLayerSteps(cfg, t, P, refT, dtype, { kv, prompt: L }) : prefillLayerSteps(cfg, t, P, L, dtype, chunks);
     // Scratch: the largest any step needs (decode at one position per core: the slots carry the growth).
     const scratchSteps = decode ? decodeLayerSteps(cfg, t, P, 1, dtype, { kv: 'shift' }) : layerSteps;
     const part = (k: 'attention' | 'mlp') => totals(scratchSteps.filter((x) => stagePart(x.name) === k)).scratch;
-    scratch = scratchBeyond(f, { attention: part('attention'), mlp: part('mlp'), head: totals([...hs.embed, ...hs.head]).scratch });
+    scratch = scratchBeyond(f, { attention: part('attention'), mlp: part('mlp'), embed: totals(hs.embed).scratch, head: totals(hs.head).scratch, transfer: stageTransfer.scratchBytes });
     ({ fits, packing } = packStages(cfg, f, slots, scratch, t.sram.bytesPerCore, R));
     if (fits || chunks >= maxChunks) break;
     chunks = Math.min(maxChunks, 2 * chunks);
   }
   const n = packing.layers.length;
   const regions = Array.from({ length: Math.min(n, Math.max(R, 1)) }, (_, i) => regionAt(t, P, i));
-  const dt = Math.ceil(cfg.hidden / P);
-  const act = dtype;
-  const stageTransfer = decode
-    // x [D]: each row's tile goes to the same row (or column) of the next region, then along its row.
-    ? transferStep(t, 'stage.transfer', act, dt, P + P - 1, P)
-    // [L, D] tiles: the tile shift between neighbouring regions (distance P).
-    : shiftStep(t, 'stage.transfer', act, Math.ceil(L / P) * dt, P, P, P);
+  // Back to the first stage: decode, the token (untied) or the final hidden vector (tied: the head
+  // sits with the table on the first stage); prefill, the last token's hidden row for a tied head.
+  // Each tile goes straight over the regions' distance d (regions tile the mesh: column offsets are 0 or ≥ P).
   let loopTransfer: LayerStep | undefined;
-  if (decode && n > 1) {
+  if (n > 1 && (decode || cfg.tiedEmbeddings)) {
     const d = dist(regions[regions.length - 1], regions[0]);
     loopTransfer = cfg.tiedEmbeddings
-      ? transferStep(t, 'loop.hidden', act, dt, d + P - 1, P)
-      : transferStep(t, 'loop.token', 'f32', 1, d + P - 1, 1);
+      ? transferStep(t, 'loop.hidden', act, dt, d, P)
+      : transferStep(t, 'loop.token', 'f32', 1, d, 1);
   }
   const plan: PhasePlan = {
-    phase, P, attentionChunks: chunks, stages: n, layersPerStage: packing.layers, regions, sram: packing.sram, fullest: packing.fullest, footprint: f, slots,
+    phase, P, attentionChunks: decode ? 1 : prefillLayout(cfg, P, L, chunks).chunks, stages: n, layersPerStage: packing.layers, regions, sram: packing.sram, fullest: packing.fullest, footprint: f, slots,
     layerSteps, embedSteps: hs.embed, headSteps: hs.head, stageTransfer, loopTransfer,
   };
   if (decode && fits) {
-    // Longest generation: the layers spread over every region the mesh has at this side.
-    const all = packStages(cfg, f, 0, scratch, t.sram.bytesPerCore, R, true).packing;
-    const free = freeSlots(f, all);
-    plan.maxGeneration = { ...maxGeneration(P, free, L), slots: free };
+    // Longest generation: the most position slots per core with which the layers, spread over every
+    // region the mesh has at this side (re-packed for each slot count), still fit.
+    const fitsWith = (k: number) => packStages(cfg, f, k, scratch, t.sram.bytesPerCore, R, true).fits;
+    let lo = 0, hi = Math.ceil(t.sram.bytesPerCore / Math.max(1, f.kvPerSlot + f.perSlotShared)) + 1;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (fitsWith(mid)) lo = mid;
+      else hi = mid - 1;
+    }
+    plan.maxGeneration = { ...maxGeneration(P, lo, L), slots: lo };
   }
   return { fits: fits && n <= R, plan };
 }

@@ -8,8 +8,8 @@
  */
 import type { Target } from '../../ir/target.js';
 import type { LlmConfig } from '../frontend/llm/config.js';
-import { normSteps, types, type PlanDtype } from './plan-decode.js';
-import { allreduceStep, gemvStep, localStep, meshgemmStep, padTo, transferStep, transposedStep, type LayerStep, type LocalOp } from './plan-steps.js';
+import { lmHeadSteps, normSteps, types, type PlanDtype } from './plan-decode.js';
+import { allreduceStep, localStep, meshgemmStep, padTo, transferStep, transposedStep, type LayerStep, type LocalOp } from './plan-steps.js';
 
 /** Tile sizes of the prefill layout at side P and prompt L. */
 export interface PrefillLayout {
@@ -127,21 +127,22 @@ function scaleStep(s: LayerStep, times: number): LayerStep {
 
 /** Prefill steps outside the layers: embedding gather (first stage); final norm, LM head of the last token only, argmax (last stage). */
 export function prefillHeadSteps(cfg: LlmConfig, t: Target, P: number, L: number, dtype: PlanDtype): { embed: LayerStep[]; head: LayerStep[] } {
-  const { act, acc, accOpt } = types(dtype);
+  const { act } = types(dtype);
   const y = prefillLayout(cfg, P, L);
   // Table rows (V along y, D along x) move within their column to the rows owning their positions:
   // at most Lp·dt elements over one column's links, at most P − 1 hops (an upper bound).
   const embed = [transferStep(t, 'embed.gather', act, y.Lp * y.dt, P - 1, P)];
-  if (cfg.positions === 'learned') embed.push(localStep(t, 'embed.position', [{ op: 'binary', rows: y.lt, cols: y.dt, bcast: 'none', a: act, b: act, dst: act }]));
-  const vt = Math.ceil(cfg.vocab / P);
+  if (cfg.positions === 'learned') {
+    // The position table's rows are tiled by ⌈maxPositions/P⌉ per core row, the prompt's by lt: unless
+    // the two agree, rows 0 … L − 1 move within their column like the token rows (same bound).
+    if (Math.ceil(cfg.maxPositions / P) !== y.lt) embed.push(transferStep(t, 'embed.position.move', act, y.Lp * y.dt, P - 1, P));
+    embed.push(localStep(t, 'embed.position', [{ op: 'binary', rows: y.lt, cols: y.dt, bcast: 'none', a: act, b: act, dst: act }]));
+  }
   const head = [
     ...normSteps(t, cfg, 'final.norm', P, 1, y.dt, 'x', dtype),
-    // The last token's row (split along x) is multicast along y, then a GEMV reducing along x.
+    // The last token's row (split along x) is multicast along y, then the LM head reduces along x.
     transferStep(t, 'lm_head.broadcast', act, y.dt, P - 1, P),
-    gemvStep(t, 'lm_head', { K: cfg.hidden, N: cfg.vocab, P, type: dtype, reduceAxis: 'x', ...accOpt }),
-    localStep(t, 'argmax.local', [{ op: 'reduce', rows: 1, cols: vt, out: 1, type: acc }]),
-    allreduceStep(t, 'argmax.value', P, P, 'y', 'max', 1, acc),
-    allreduceStep(t, 'argmax.index', P, P, 'y', 'max', 1, acc),
+    ...lmHeadSteps(t, cfg, P, dtype, 'x'),
   ];
   return { embed, head };
 }

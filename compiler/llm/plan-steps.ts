@@ -16,6 +16,7 @@ import { ringCost } from '../kernels/gemm-ring-cost.js';
 import { transposedCost } from '../kernels/gemm-transposed-cost.js';
 import { shiftEastCost } from '../kernels/shift.js';
 import { transferTiming } from '../kernels/transfer.js';
+import { arrivalOffset, postOffset, streamCycles } from '../kernels/timing.js';
 
 export type StepKernel = 'gemv' | 'allreduce' | 'local' | 'meshgemm' | 'transposed' | 'transfer' | 'shift';
 
@@ -142,7 +143,8 @@ export function transposedStep(t: Target, name: string, s: GemmShape, copies = 1
     const acc = s.acc ?? s.type;
     return {
       name, kernel: 'transposed', shape: { ...s, copies }, cycles: copies * c.cycles, computeCycles: copies * compute, commCycles: copies * (c.cycles - compute),
-      scratchBytes: align4(n * k * MEM_TYPE_BYTES[s.type]) + align4(m * n * MEM_TYPE_BYTES[acc]),
+      // What emitGemm('transposed') declares (kernels/gemm-transposed.ts): B2 (n·k), T (2·m·n acc), Tw (m·n acc).
+      scratchBytes: align4(n * k * MEM_TYPE_BYTES[s.type]) + align4(2 * m * n * MEM_TYPE_BYTES[acc]) + align4(m * n * MEM_TYPE_BYTES[acc]),
       wordHops: copies * P * P * P * (2 * wordsFor(s.type, n * k) + wordsFor(acc, m * n)),
     };
   }), name };
@@ -155,11 +157,50 @@ export function transferStep(t: Target, name: string, type: MemType, n: number, 
   return { name, kernel: 'transfer', shape: { type, n, hops, flows }, cycles: c, computeCycles: 0, commCycles: c, scratchBytes: 0, wordHops: flows * hops * wordsFor(type, n) };
 }
 
+/**
+ * Exact timing of the KV shift on a column of P cores: every core y > 0 sends n elements to y − 1
+ * (its send first), every core y < P − 1 receives them from y + 1 (then), and each waits. With
+ * post = issue + comm: sends are posted at post; the top row (receive only) posts its receive at
+ * post, the middle rows (send, then receive) at 2·post. A stream starts when both are posted —
+ * or at post when it is eager (at most router.queueWords words: it waits in the colour buffer) —
+ * arrives 2ρ + α later and completes D link cycles after max(arrival, the receive's posting).
+ * Returns each row's finish (index y) and their maximum.
+ */
+export function kvShiftTiming(t: Target, type: MemType, n: number, P: number): { finish: number[]; cycles: number } {
+  const I = t.overhead.issue, post = postOffset(t), D = streamCycles(t, type, n), arr = arrivalOffset(t, 1);
+  const eager = wordsFor(type, n) <= t.router.queueWords;
+  const recvPost = (y: number) => (y === 0 ? post : 2 * post);
+  /** Start of the stream from row y + 1 into row y. */
+  const start = (y: number) => Math.max(post, eager ? post : recvPost(y));
+  const finish = Array.from({ length: P }, (_, y) => {
+    if (P < 2) return 0;
+    const sends = y > 0, recvs = y < P - 1;
+    let end = (sends && recvs ? 2 * post : post) + I;
+    if (sends) end = Math.max(end, start(y - 1) + D);
+    if (recvs) end = Math.max(end, Math.max(start(y) + arr, recvPost(y)) + D);
+    return end;
+  });
+  return { finish, cycles: Math.max(0, ...finish) };
+}
+
+/** The decode KV shift on a P×P region (kvShiftTiming): every core's n-element entry one hop north; an outgoing and an incoming entry buffer. */
+export function kvShiftStep(t: Target, name: string, type: MemType, n: number, P: number): LayerStep {
+  const shape = { type, n, hops: 1, flows: P * P };
+  if (n <= 0 || P < 2) return { name, kernel: 'transfer', shape, cycles: 0, computeCycles: 0, commCycles: 0, scratchBytes: 0, wordHops: 0 };
+  const c = kvShiftTiming(t, type, n, P).cycles;
+  return { name, kernel: 'transfer', shape, cycles: c, computeCycles: 0, commCycles: c, scratchBytes: 2 * align4(n * MEM_TYPE_BYTES[type]), wordHops: P * (P - 1) * wordsFor(type, n) };
+}
+
 /** The tile shift (shiftEastCost) of n-element tiles over `distance` cores, on `lines` parallel lines of `perLine` tiles. */
 export function shiftStep(t: Target, name: string, type: MemType, n: number, distance: number, lines: number, perLine: number): LayerStep {
   if (n <= 0 || distance <= 0) return { name, kernel: 'shift', shape: { P: distance, n, type }, cycles: 0, computeCycles: 0, commCycles: 0, scratchBytes: 0, wordHops: 0 };
   const c = shiftEastCost(t, { P: distance, n, type });
   return { name, kernel: 'shift', shape: { P: distance, n, type }, cycles: c, computeCycles: 0, commCycles: c, scratchBytes: 2 * align4(n * MEM_TYPE_BYTES[type]), wordHops: lines * perLine * distance * wordsFor(type, n) };
+}
+
+/** The steps with `bytes` more scratch each (a buffer live across all of them, e.g. the LM head's logits through the argmax). */
+export function holding(steps: readonly LayerStep[], bytes: number): LayerStep[] {
+  return steps.map((s) => ({ ...s, scratchBytes: s.scratchBytes + align4(bytes) }));
 }
 
 /** Sums of a step list. */

@@ -6,13 +6,16 @@
  *   hops(layer)  = Manhattan distance between the centres of its prefill and decode regions
  *                  + (Pp + Pd) / 2 (the mean re-tiling displacement inside the squares)
  *   wordHops     = Σ words(layer) · hops(layer)        (embedding / head with the first / last layer)
- *   cycles       = max(⌈wordHops / linkDirections⌉, ⌈max words a core sends or receives / link words per cycle⌉)
+ *   cycles       = max(⌈wordHops / linkDirections(box)⌉, ⌈max words a core sends or receives / link words per cycle⌉)
  *                  + max hops · α + 2ρ
  *
- * i.e. either the whole fabric is busy moving the words or a core's ramp is the bottleneck; it is an
- * estimate (no route-level schedule), documented as such.
+ * with box the bounding rectangle of both phases' regions (dimension-ordered routes between two of
+ * its cores stay inside it): either every link of the box is busy moving the words or a core's ramp
+ * is the bottleneck. It is an estimate (no route-level schedule); its limits (docs/llm-plan.md
+ * "Transition"): KV bytes unpadded while weights are at the decode tiles, the embedding / head only
+ * pay the re-tiling distance, and where a prefill and a decode region overlap a core is assumed to
+ * have room for both layouts while the move runs.
  */
-import { deriveTarget } from '../../ir/target-presets.js';
 import { wordsPerLinkCycle, type Target } from '../../ir/target.js';
 import type { LlmConfig } from '../frontend/llm/config.js';
 import type { PlanDtype } from './plan-decode.js';
@@ -54,7 +57,10 @@ export function transition(cfg: LlmConfig, t: Target, pre: PhasePlan, dec: Phase
     wordHops += ((layerBytes + kvLayerBytes) / 4) * hops;
   }
   wordHops += (extraBytes / 4) * ((Pp + Pd) / 2);
-  const links = Math.max(1, deriveTarget(t).linkDirections);
+  const rects = [...pre.regions.map((r) => ({ ...r, P: Pp })), ...dec.regions.map((r) => ({ ...r, P: Pd }))];
+  const w = Math.max(...rects.map((r) => r.x + r.P)) - Math.min(...rects.map((r) => r.x));
+  const h = Math.max(...rects.map((r) => r.y + r.P)) - Math.min(...rects.map((r) => r.y));
+  const links = Math.max(1, 2 * ((w - 1) * h + w * (h - 1)));
   const wpc = wordsPerLinkCycle(t);
   // Per core: what a prefill core holds of weights and KV, what a decode core receives.
   const sendWords = Math.max(...pre.layersPerStage.map((n, i) => (n * (fp.layerWeights + fp.kvPerSlot) + (i === 0 ? fp.embedding : 0) + (i === pre.stages - 1 ? fp.lmHead : 0)) / 4));

@@ -9,11 +9,12 @@
 import { diag } from '../../ir/diagnostics.js';
 import type { Target } from '../../ir/target.js';
 import type { LlmConfig } from '../frontend/llm/config.js';
-import { decodeStepCycles, phaseCycles, phaseJoules, planPhase, regionCount, type PhaseCycles, type PhasePlan, type PhaseQuery } from './plan-phase.js';
+import { decodeStepCycles, phaseCycles, phaseJoules, planPhase, referenceContext, regionCount, type PhaseCycles, type PhasePlan, type PhaseQuery } from './plan-phase.js';
 import { transition, type TransitionPlan } from './plan-transition.js';
 import type { SramBreakdown } from './plan-memory.js';
 
 export { decodeLayerSteps } from './plan-decode.js';
+export { referenceContext } from './plan-phase.js';
 export { prefillLayerSteps } from './plan-prefill.js';
 export type { LayerStep, LocalOp, StepKernel } from './plan-steps.js';
 export type { PhasePlan, PhaseCycles } from './plan-phase.js';
@@ -44,10 +45,10 @@ export interface LlmPlan {
   prefill: PhasePlan;
   decode: PhasePlan;
   prefillCycles: PhaseCycles;
-  /** Decode step at the reference context T = L + ⌊G/2⌋ (TPOT), and its context. */
+  /** Decode step at the reference context T = L + max(1, ⌊G/2⌋) (TPOT), and its context. */
   decodeCycles: PhaseCycles;
   decodeReferenceContext: number;
-  /** Σ of the decode steps' cycles over T = L … L + G − 1, and their split. */
+  /** Σ of the G − 1 decode steps' cycles over T = L + 1 … L + G − 1 (the prefill yields the first token), and their split. */
   decodeTotalCycles: number;
   decodeTotals: { compute: number; comm: number; pipeline: number };
   transition: TransitionPlan;
@@ -122,9 +123,9 @@ export function planLlm(cfg: LlmConfig, target: Target, opts: LlmPlanOptions): L
     Object.assign(row(P), { prefillFits: true, prefillSeconds: c.total / target.clockHz });
     if (!bestPre || c.total < bestPre.c.total) bestPre = { p: r.plan, c };
   }
-  if (!bestPre) noFit(cfg, target, 'prefill', lastPre!, opts, sides.length);
+  if (!bestPre) noFit(cfg, target, 'prefill', lastPre!, opts, pre.length);
   let bestDec: { p: PhasePlan; c: PhaseCycles } | undefined, lastDec: PhasePlan | undefined;
-  const refT = opts.prompt + Math.floor(opts.generate / 2);
+  const refT = referenceContext(opts.prompt, opts.generate);
   for (const P of dec) {
     const r = planPhase(q, 'decode', P);
     if (!lastDec || over(r.plan) < over(lastDec)) lastDec = r.plan;
@@ -133,24 +134,26 @@ export function planLlm(cfg: LlmConfig, target: Target, opts: LlmPlanOptions): L
     Object.assign(row(P), { decodeFits: true, decodeTokensPerSecond: target.clockHz / c.total });
     if (!bestDec || c.total < bestDec.c.total) bestDec = { p: r.plan, c };
   }
-  if (!bestDec) noFit(cfg, target, 'decode', lastDec!, opts, sides.length);
+  if (!bestDec) noFit(cfg, target, 'decode', lastDec!, opts, dec.length);
   const prefill = bestPre.p, decode = bestDec.p;
   const memo = new Map<number, PhaseCycles>();
   let decodeTotalCycles = 0;
   const decodeTotals = { compute: 0, comm: 0, pipeline: 0 };
-  for (let T = opts.prompt; T < opts.prompt + opts.generate; T++) {
+  for (let T = opts.prompt + 1; T < opts.prompt + opts.generate; T++) {
     const c = decodeStepCycles(q, decode, T, memo);
     decodeTotalCycles += c.total;
     decodeTotals.compute += c.compute; decodeTotals.comm += c.comm; decodeTotals.pipeline += c.pipeline;
   }
   const mg = decode.maxGeneration!;
-  const how = `with the layers spread over all ${regionCount(target, decode.P)} regions of side ${decode.P}, the free SRAM of the tightest stage after weights, embedding/head, activations and scratch holds ${mg.slots} positions per core `
+  const how = `with the layers spread over all ${regionCount(target, decode.P)} regions of side ${decode.P} (re-packed for each count), every stage's cores fit their weights, embedding/head, activations, scratch and at most ${mg.slots} KV positions per core `
     + `(each position: K and V slices of every layer of the stage, plus its scores); shift spreads positions over the ${decode.P} rows: `
-    + `${decode.P}·${mg.slots} − L = ${mg.shift}; concat appends every generated entry to one row, which already holds ⌈L/${decode.P}⌉ prompt entries: `
-    + `${mg.slots} − ${Math.ceil(opts.prompt / decode.P)} = ${mg.concat} (memory limits only; the model's maxPositions is ${cfg.maxPositions})`;
+    + `G tokens leave L + G − 1 entries in the cache (the prefill yields the first token), so shift allows ${decode.P}·${mg.slots} − L + 1 = ${mg.shift}; `
+    + `concat appends every generated entry to one row, which already holds ⌈L/${decode.P}⌉ prompt entries: ${mg.slots} − ${Math.ceil(opts.prompt / decode.P)} + 1 = ${mg.concat} `
+    + `(memory limits only; the model's maxPositions is ${cfg.maxPositions})`;
   const notes: string[] = [];
-  if (opts.prompt + opts.generate > cfg.maxPositions) notes.push(`prompt + generate = ${opts.prompt + opts.generate} exceeds the model's maxPositions ${cfg.maxPositions}`);
-  if (cfg.tiedEmbeddings) notes.push('tied embeddings: one table in the first stage; the last stage sends the final hidden vector back to it for the LM head');
+  if (opts.prompt + opts.generate - 1 > cfg.maxPositions) notes.push(`prompt + generate − 1 = ${opts.prompt + opts.generate - 1} positions exceed the model's maxPositions ${cfg.maxPositions}`);
+  if (opts.generate === 1) notes.push('generate 1: the prefill yields the only token; no decode step runs (decode figures are what one step would cost)');
+  if (cfg.tiedEmbeddings) notes.push('tied embeddings: one table in the first stage; the last stage sends the final hidden vector (prefill: the last token\'s row) back to it for the LM head');
   return {
     model: cfg.name, target: target.name, clockHz: target.clockHz, prompt: opts.prompt, generate: opts.generate, dtype, kv,
     candidates: [...rows.values()].sort((a, b) => a.P - b.P),
