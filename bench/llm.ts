@@ -3,16 +3,18 @@
  * for LLaMA3-8B, LLaMA2-13B, CodeLLaMA-34B and Qwen2-72B (examples/llm), on `wse2` and then `wse3`:
  *
  * 1. prefill tokens/s for a 4096-token prompt with the prefill region forced to 480², 600², 720²;
- * 2. decode tokens/s at a 4K context (prompt 4096, one generated token) at 420², 540², 660²;
+ * 2. decode tokens/s at a 4K context (prompt 4095, two tokens: one decode step at T = 4096) at 420², 540², 660²;
  * 3. end-to-end tokens/s per request for prompt/generate 2048/128, 4096/128, 2048/2048, 4096/4096
  *    with the searched core counts, and each phase's share of time in compute, communication and
  *    pipeline transfers;
- * 4. the longest generation after a 4096-token prompt under the shift and the concat KV cache;
- * 5. compile time and peak memory of each model (a child process each: graphs, plan, layer programs);
+ * 4. the longest generation after a 4096-token prompt under the shift and the concat KV cache
+ *    (LLaMA3-8B's decode region forced to 360², the others searched);
+ * 5. compile time and peak memory of each model (a child process each: graphs, plan, layer programs;
+ *    decode region forced to 360² for LLaMA3-8B, 420² for the others);
  * 6. one LLaMA3-8B decode layer at 420² emulated (timing-only): measured == predicted, wall time.
  *
  * Machine figures are the presets' (HARDWARE.md); nothing is tuned. A configuration that does not fit
- * (W3009) is printed as such.
+ * (W3009) is printed starred with the figures of the same plan under unbounded SRAM, or as "no fit".
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -95,29 +97,37 @@ export function runLlmBench(): { text: string; json: unknown } {
       for (const [L, G] of REQUESTS) {
         const x = tryPlan(config(m), t, { prompt: L, generate: G });
         e2eJson.push({ model: m, prompt: L, generate: G, figures: x });
-        e2e.push(typeof x === 'string' ? [m, `${L}/${G}`, x, '', '', '', '', ''] : [m, `${L}/${G}`, `${x.prefillCores}²/${x.decodeCores}²${x.overSram ? ' *' : ''}`, sig(x.prefillTokensPerSecond), sig(x.decodeTokensPerSecond),
-          sig(x.transitionSeconds * 1e3), sig(x.endToEndTokensPerSecond), x.joulesPerToken.toPrecision(3)]);
+        const st = (n: number): string => (n > 1 ? `×${n}` : '');
+        e2e.push(typeof x === 'string' ? [m, `${L}/${G}`, x, '', '', '', '', '', ''] : [m, `${L}/${G}`, `${x.prefillCores}²${st(x.prefillStages)}/${x.decodeCores}²${st(x.decodeStages)}${x.overSram ? ' *' : ''}`, sig(x.prefillTokensPerSecond), sig(x.decodeTokensPerSecond),
+          `${pct(x.decodeComputeShare)}/${pct(x.decodeCommShare)}/${pct(x.decodePipelineShare)}`, sig(x.transitionSeconds * 1e3), sig(x.endToEndTokensPerSecond), x.joulesPerToken.toPrecision(3)]);
       }
     }
     res.endToEnd = e2eJson;
-    parts.push('\nend-to-end tokens/s per request, searched core counts (prefill²/decode²), transition in ms, joules per decode token');
-    parts.push(table(['model', 'L/G', 'cores', 'prefill tok/s', 'decode tok/s', 'transition ms', 'e2e tok/s', 'J/token'], e2e));
+    parts.push('\nend-to-end tokens/s per request, searched core counts (prefill²/decode², ×stages), decode compute / communication / pipeline share, transition in ms, joules per decode token');
+    parts.push(table(['model', 'L/G', 'cores', 'prefill tok/s', 'decode tok/s', 'decode c/m/p', 'transition ms', 'e2e tok/s', 'J/token'], e2e));
 
+    const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+    const genJson: unknown[] = [];
     const gen = MODELS.map((m) => {
-      const x = tryPlan(config(m), t, { prompt: 4096, generate: 128, ...(m === 'llama3-8b' && spec === 'wse2' ? { decodeCores: 360 } : {}) });
-      return typeof x === 'string' || x.overSram ? [m, typeof x === 'string' ? x : 'no fit (W3009)', '', '', ''] : [m, `${x.decodeCores}²`, sig(x.maxGenerationShift), sig(x.maxGenerationConcat), sig(x.maxGenerationShift / Math.max(1, x.maxGenerationConcat))];
+      const forced = m === 'llama3-8b' ? 360 : undefined;
+      const x = tryPlan(config(m), t, { prompt: 4096, generate: 128, ...(forced ? { decodeCores: forced } : {}) });
+      const fits = typeof x !== 'string' && !x.overSram;
+      genJson.push({ model: m, decodeCoresForced: forced ?? null, ...(fits ? { decodeCores: x.decodeCores, shift: x.maxGenerationShift, concat: x.maxGenerationConcat } : { error: 'W3009' }) });
+      return !fits ? [m, 'no fit (W3009)', '', '', ''] : [m, `${x.decodeCores}²${forced ? ' (forced)' : ''}`, int(x.maxGenerationShift), int(x.maxGenerationConcat), sig(x.maxGenerationShift / Math.max(1, x.maxGenerationConcat))];
     });
-    res.maxGeneration = gen;
-    parts.push('\nlongest generation after a 4096-token prompt (SRAM accounting of the decode plan; LLaMA3-8B on wse2 at 360²)');
+    res.maxGeneration = genJson;
+    parts.push('\nlongest generation after a 4096-token prompt, shift vs concat KV cache (SRAM accounting of the decode plan, docs/llm-plan.md; decode side searched for G = 128, LLaMA3-8B forced to 360²)');
     parts.push(table(['model', 'decode cores', 'shift', 'concat', 'shift / concat'], gen));
 
+    const compJson: unknown[] = [];
     const comp = MODELS.map((m) => {
-      const side = m === 'llama3-8b' && spec === 'wse2' ? 360 : 420;
+      const side = m === 'llama3-8b' ? 360 : 420;
       const x = compileInChild(m, spec, 4096, side);
+      compJson.push({ model: m, decodeCoresForced: side, ...(typeof x === 'string' ? { error: x } : x) });
       return typeof x === 'string' ? [m, `${side}²`, x, '', '', '', ''] : [m, `${x.prefillCores}²/${x.decodeCores}²${x.overSram ? ' *' : ''}`, x.seconds.toFixed(1), (x.peakRssBytes / 2 ** 30).toFixed(2), (x.decodeProgramBytes / 1024).toFixed(0),
         x.prefillError ? `not emitted (${x.prefillError})` : (x.prefillProgramBytes / 1024).toFixed(0), x.prefillSeconds.toFixed(1)];
     });
-    res.compile = comp;
+    res.compile = compJson;
     parts.push('\ncompile: config → shapes-only prefill and decode graphs → plan → decode layer program (seconds, peak memory of its own process), then the prefill layer program apart; prompt 4096, decode side forced');
     parts.push(table(['model', 'cores', 'seconds', 'peak GiB', 'decode prog KiB', 'prefill prog KiB', 'prefill emit s'], comp));
     json[spec] = res;
