@@ -93,7 +93,7 @@ export function buildProgram(): Command {
     .description('plan a decoder LLM from a Hugging Face config.json and print its predicted speed, or run a small one token by token')
     .argument('<config>', 'config.json (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM or GPT2LMHeadModel)')
     .option('--target <spec>', 'preset, mesh:WxH or JSON file', 'wse2')
-    .option('--prompt <L>', 'prompt tokens', '2048')
+    .option('--prompt <L>', 'prompt tokens (default 2048; with --tokens, their count)')
     .option('--generate <G>', 'generated tokens: the prefill yields the first, G − 1 decode steps the rest', '128')
     .option('--prefill-cores <N>', 'side of the square region of each prefill stage (default: searched)')
     .option('--decode-cores <N>', 'side of the square region of each decode stage (default: searched)')

@@ -43,6 +43,28 @@ describe('wafer llm: the plan', () => {
     expect(io.err()).toMatch(/W1101.*exceed the 128/);
     expect(await wafer('llm', tiny, '--target', 'mesh:16x16', '--prompt', '120', '--generate', '9')).toBe(0);
   });
+
+  it('takes the prompt length from --tokens and checks positions on it', async () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => i % 256).join(',');
+    // 100 ids + 40 − 1 positions exceed 128 whatever --prompt's default says, before anything runs.
+    expect(await wafer('llm', tiny, '--generate-text', '--target', 'mesh:16x16', '--tokens', ids(100), '--generate', '40')).toBe(1);
+    expect(io.err()).toMatch(/W1101.*the 100 ids of --tokens \+ --generate 40 − 1 positions exceed the 128/);
+    expect(await wafer('llm', tiny, '--generate-text', '--target', 'mesh:16x16', '--tokens', ids(3), '--prompt', '4', '--generate', '1')).toBe(1);
+    expect(io.err()).toMatch(/W1101.*--prompt 4 disagrees with the 3 ids of --tokens/);
+    expect(await wafer('llm', tiny, '--generate-text', '--target', 'mesh:16x16', '--tokens', ids(129), '--generate', '1')).toBe(1);
+    expect(io.err()).toMatch(/W1101.*--tokens holds 129 ids, more than the 128 positions/);
+    // Without --prompt, three ids are the prompt (the default 2048 would exceed 128).
+    expect(await wafer('llm', tiny, '--generate-text', '--target', 'mesh:16x16', '--tokens', '1,2,3', '--generate', '2')).toBe(0);
+    expect(io.out()).toContain('prompt: 1 2 3\n');
+    expect(io.out()).toMatch(/tokens: \d+ \d+\n/);
+  });
+
+  it('refuses the --generate-text flags on a plan instead of ignoring them', async () => {
+    for (const [flag, v] of [['--tokens', '1,2'], ['--weights', '/nonexistent'], ['--seed', '3']]) {
+      expect(await wafer('llm', tiny, '--target', 'mesh:16x16', '--prompt', '16', flag, v)).toBe(1);
+      expect(io.err()).toMatch(new RegExp(`W1101.*${flag} applies only with --generate-text`));
+    }
+  });
 });
 
 describe('wafer llm --emulate', () => {

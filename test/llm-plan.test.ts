@@ -12,6 +12,7 @@ import { parseLlmConfig, type LlmConfig } from '../compiler/frontend/llm/config.
 import { allreduceCost } from '../compiler/kernels/allreduce.js';
 import { gemvCost } from '../compiler/kernels/gemv.js';
 import { ringCost } from '../compiler/kernels/gemm-ring-cost.js';
+import { transferTiming } from '../compiler/kernels/transfer.js';
 import { transposedCost } from '../compiler/kernels/gemm-transposed-cost.js';
 import { decodeLayerSteps, formatPlan, planFigures, planLlm, prefillLayerSteps, type LayerStep } from '../compiler/llm/plan.js';
 import { gemvStep, kvShiftTiming, localOpCycles, meshgemmStep, transposedStep } from '../compiler/llm/plan-steps.js';
@@ -296,8 +297,9 @@ describe('planLlm', () => {
     expect(plan.decode.loopTransfer?.name).toBe('loop.hidden');
     // Over the Manhattan distance between the last region and the first.
     const end = plan.decode.regions[plan.decode.regions.length - 1];
-    expect(plan.decode.loopTransfer?.shape.hops).toBe(end.x + end.y);
-    expect(plan.decode.stageTransfer.shape.hops).toBe(60);
+    expect(end.y).toBe(0);
+    expect(plan.decode.loopTransfer?.shape.hops).toBe(end.x);
+    expect(plan.decode.stageTransfers.map((x) => x.shape.hops)).toEqual([60]);
     // GPT-2's learned positions: prefill moves the position rows to the prompt's tiling unless they agree.
     expect(plan.prefill.embedSteps.map((x) => x.name)).toContain('embed.position.move');
     const last = plan.decode.sram[plan.decode.stages - 1], first = plan.decode.sram[0];
@@ -311,7 +313,20 @@ describe('planLlm', () => {
     const plan = planLlm({ ...gpt2, layers: 48 }, wse2, { prompt: 1024, generate: 8, prefillCores: 120, decodeCores: 120 });
     expect(plan.prefill.stages).toBeGreaterThan(1);
     expect(plan.prefill.loopTransfer?.name).toBe('loop.hidden');
-    expect(plan.prefillCycles.pipeline).toBe((plan.prefill.stages - 1) * plan.prefill.stageTransfer.cycles + plan.prefill.loopTransfer!.cycles);
+    expect(plan.prefill.stageTransfers).toHaveLength(plan.prefill.stages - 1);
+    expect(plan.prefillCycles.pipeline).toBe(plan.prefill.stageTransfers.reduce((a, x) => a + x.cycles, 0) + plan.prefill.loopTransfer!.cycles);
+  });
+
+  it('charges each decode stage transfer by where the next region lies (LLaMA3-8B, wse2, 360²)', () => {
+    const plan = planLlm(llama3, wse2, { prompt: 4096, generate: 128, decodeCores: 360 });
+    // Serpentine over 2 × 2 regions: across, down, across; then straight up back to the first.
+    expect(plan.decode.regions).toEqual([{ x: 0, y: 0 }, { x: 360, y: 0 }, { x: 360, y: 360 }, { x: 0, y: 360 }]);
+    // Across: each row's tile runs along its own row (P hops). Down: row y goes down its own column
+    // y, then along row y (P + P − 1). The token id goes back up to every row of the first region.
+    expect(plan.decode.stageTransfers.map((x) => x.shape.hops)).toEqual([360, 719, 360]);
+    expect(plan.decode.loopTransfer?.shape).toEqual({ type: 'f32', n: 1, hops: 719, flows: 360 });
+    const across = transferTiming(wse2, 'f16', Math.ceil(4096 / 360), [360]).cycles, down = transferTiming(wse2, 'f16', Math.ceil(4096 / 360), [719]).cycles;
+    expect(plan.decodeCycles.pipeline).toBe(2 * across + down + transferTiming(wse2, 'f32', 1, [719]).cycles);
   });
 
   it('gives W3009 when the model cannot fit, with the fullest core breakdown and the sides tried', () => {

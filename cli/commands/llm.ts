@@ -67,11 +67,20 @@ export function llmCommand(configPath: string, flags: LlmFlags): void {
   if (dtype !== 'f16' && dtype !== 'f32') throw diag('W1101', `--dtype expects f16 or f32, got '${dtype}'`, '--dtype', 'f16 is what WaferLLM runs');
   const kv = flags.kv ?? 'shift';
   if (kv !== 'shift' && kv !== 'concat') throw diag('W1101', `--kv expects shift or concat, got '${kv}'`, '--kv', 'shift balances the cache over the rows of cores');
-  const prompt = count('--prompt', flags.prompt, 1, cfg.maxPositions)!;
+  for (const [flag, v] of [['--tokens', flags.tokens], ['--weights', flags.weights], ['--seed', flags.seed]] as const) {
+    if (v !== undefined && !flags.generateText) throw diag('W1101', `${flag} applies only with --generate-text (a plan needs no weights or prompt ids)`, flag, `add --generate-text or drop ${flag}`);
+  }
+  // With --tokens the prompt is those ids: L is their count, and a --prompt that disagrees is an error.
+  const ids = flags.tokens !== undefined ? parseTokens(flags.tokens, cfg.vocab) : undefined;
+  if (ids && flags.prompt !== undefined && Number(flags.prompt) !== ids.length) {
+    throw diag('W1101', `--prompt ${flags.prompt} disagrees with the ${ids.length} ids of --tokens`, '--prompt', 'drop --prompt: the prompt is the --tokens ids');
+  }
+  if (ids && ids.length > cfg.maxPositions) throw diag('W1101', `--tokens holds ${ids.length} ids, more than the ${cfg.maxPositions} positions of ${cfg.name}`, '--tokens', 'give a shorter prompt');
+  const prompt = ids ? ids.length : count('--prompt', flags.prompt ?? DEFAULT_PROMPT, 1, cfg.maxPositions)!;
   const generate = count('--generate', flags.generate, 1, cfg.maxPositions)!;
   // G tokens: the prefill's last position yields the first, G − 1 decode steps the rest (L + G − 1 positions).
   if (prompt + generate - 1 > cfg.maxPositions) {
-    throw diag('W1101', `--prompt ${prompt} + --generate ${generate} − 1 positions exceed the ${cfg.maxPositions} of ${cfg.name}`, '--generate', 'generate fewer tokens');
+    throw diag('W1101', `${ids ? `the ${prompt} ids of --tokens` : `--prompt ${prompt}`} + --generate ${generate} − 1 positions exceed the ${cfg.maxPositions} of ${cfg.name}`, '--generate', 'generate fewer tokens');
   }
 
   if (flags.generateText) {
@@ -79,11 +88,11 @@ export function llmCommand(configPath: string, flags: LlmFlags): void {
     const store = dtype === 'f16' ? 'float16' : 'float32';
     const source: WeightSource = flags.weights ? safetensorsSource(flags.weights) : { kind: 'seeded', seed };
     const weights = resolveWeights(cfg, source, store)!;
-    const ids = flags.tokens !== undefined ? parseTokens(flags.tokens, cfg.vocab) : Array.from({ length: prompt }, (_, i) => (seed + i * 7919) % cfg.vocab);
-    const r = generateGreedy(cfg, { target, prompt: ids, generate: generate - 1, dtype, weights });
+    const promptIds = ids ?? Array.from({ length: prompt }, (_, i) => (seed + i * 7919) % cfg.vocab);
+    const r = generateGreedy(cfg, { target, prompt: promptIds, generate: generate - 1, dtype, weights });
     const out = process.stdout;
     out.write(`${cfg.name} on ${target.name}, ${dtype}, ${flags.weights ? `weights from ${flags.weights}` : `seeded weights (seed ${seed})`}\n`);
-    out.write(`prompt: ${ids.join(' ')}\n`);
+    out.write(`prompt: ${promptIds.join(' ')}\n`);
     out.write(`tokens: ${r.tokens.join(' ')}\n`);
     let bad = 0;
     for (const s of r.steps) {
@@ -91,7 +100,7 @@ export function llmCommand(configPath: string, flags: LlmFlags): void {
       if (!agree) bad++;
       out.write(`  ${s.phase.padEnd(7)} past ${String(s.past).padStart(5)}: token ${String(s.token).padStart(6)} (reference ${s.referenceToken}), logits max |diff| ${s.maxLogitDiff.toExponential(2)} of ${s.maxLogit.toFixed(3)}, ${fmtInt(s.cycles)} cycles (predicted ${fmtInt(s.predictedCycles)}) on ${s.cores} cores${agree ? '' : '  <-- MISMATCH'}\n`);
     }
-    if (flags.json) writeFileSync(flags.json, JSON.stringify({ config: cfg.name, target: target.name, prompt: ids, tokens: r.tokens, referenceTokens: r.referenceTokens, steps: r.steps }, null, 2) + '\n');
+    if (flags.json) writeFileSync(flags.json, JSON.stringify({ config: cfg.name, target: target.name, prompt: promptIds, tokens: r.tokens, referenceTokens: r.referenceTokens, steps: r.steps }, null, 2) + '\n');
     if (bad) {
       process.stderr.write(`error: ${bad} step(s) disagree with the reference or with the predicted cycles\n`);
       throw new CliExit(1);
@@ -137,6 +146,9 @@ interface LayerRequest { prompt: number; context: number; dtype: 'f16' | 'f32'; 
  * size, before any is run (a prefill layer at wafer scale is orders of magnitude more).
  */
 export const DEFAULT_EMULATE_MAX = 500_000_000;
+
+/** --prompt when neither it nor --tokens is given. */
+const DEFAULT_PROMPT = '2048';
 
 /** Instructions a core executes (loops unrolled by their counts at core (0, 0); guards ignored) × the region's cores: an upper estimate of the emulator's work. */
 export function emulationWork(p: Program): number {

@@ -67,7 +67,7 @@ function phaseLines(name: string, p: PhasePlan, c: PhaseCycles): string[] {
     ...stepLines(p.embedSteps),
     '  final norm, LM head, argmax:',
     ...stepLines(p.headSteps),
-    `  stage transfer: ${p.stageTransfer.kernel} ${int(p.stageTransfer.cycles)} cycles${p.loopTransfer ? `; back to the first stage (${p.loopTransfer.name}): ${int(p.loopTransfer.cycles)} cycles` : ''}`,
+    `  stage transfers: ${p.stageTransfers.length ? p.stageTransfers.map((x) => `${x.kernel} ${int(x.cycles)}`).join(', ') + ' cycles' : 'none (one stage)'}${p.loopTransfer ? `; back to the first stage (${p.loopTransfer.name}): ${int(p.loopTransfer.cycles)} cycles` : ''}`,
   ];
   return out;
 }

@@ -27,6 +27,16 @@ export function regionCount(t: Target, P: number): number {
 const dist = (a: Region, b: Region): number => Math.abs(a.x - b.x) + Math.abs(a.y - b.y);
 
 /**
+ * Hops of a decode vector split along y and replicated along x (every core of a row holds its
+ * tile) from region a to every core of the matching rows of region b. Regions tile the mesh, so
+ * their offsets are multiples of P. Sharing rows, each row's tile runs straight along its own row
+ * through b (d hops, the P rows on their own links). Otherwise row y's tile goes up or down its
+ * own column y of a (P rows, P distinct columns: no shared link) to row y of b and then along it,
+ * up to P − 1 more hops: d + P − 1.
+ */
+export const rowTransferHops = (a: Region, b: Region, P: number): number => dist(a, b) + (a.y === b.y ? 0 : P - 1);
+
+/**
  * The decode context the plan reports TPOT at: the prefill yields the first token, so G tokens take
  * G − 1 decode steps at contexts T = L + 1 … L + G − 1 (mean L + G/2); the reference is L + ⌊G/2⌋,
  * and L + 1 when G = 1 (no decode step runs, the figure says what one would cost).
@@ -64,7 +74,8 @@ export interface PhasePlan {
   layerSteps: LayerStep[];
   embedSteps: LayerStep[];
   headSteps: LayerStep[];
-  stageTransfer: LayerStep;
+  /** The transfer from stage i to stage i + 1 (stages − 1 of them; decode hops depend on where the next region lies). */
+  stageTransfers: LayerStep[];
   /** Pass back from the last stage to the first (decode: the token or the hidden vector for a tied head; prefill: the hidden row for a tied head). */
   loopTransfer?: LayerStep;
 }
@@ -94,39 +105,45 @@ export function planPhase(q: PhaseQuery, phase: Phase, P: number): { fits: boole
   const maxChunks = decode ? 1 : prefillLayout(cfg, P, L).ls;
   const dt = Math.ceil(cfg.hidden / P);
   const act = dtype;
-  const stageTransfer = decode
-    // x [D], split along y and replicated along x: every row's tile goes straight to the same row of
-    // the next region (P hops down; across, 1 hop into its first column then P − 1 along the row).
-    ? transferStep(t, 'stage.transfer', act, dt, P, P)
-    // [L, D] tiles: the tile shift between neighbouring regions (distance P), with its two buffers.
+  // Decode: x [D] split along y, replicated along x, to the same rows of the next region (hops by
+  // where it lies: rowTransferHops); prefill: the [L, D] tiles move by the tile shift over distance P,
+  // with its two buffers, whichever side the next region lies on. `transferAt` is the step from
+  // region a to its neighbour b; the scratch is the same for every pair.
+  const transferAt = (a: Region, b: Region): LayerStep => decode
+    ? transferStep(t, 'stage.transfer', act, dt, rowTransferHops(a, b, P), P)
     : shiftStep(t, 'stage.transfer', act, Math.ceil(L / P) * dt, P, P, P);
+  const transferScratch = transferAt(regionAt(t, P, 0), { x: P, y: 0 }).scratchBytes;
   let chunks = 1, f: CoreFootprint, layerSteps: LayerStep[], scratch: StageScratch, fits: boolean, packing: StagePacking;
   for (;;) {
     f = coreFootprint(cfg, phase, P, L, dtype, chunks);
     layerSteps = decode ? decodeLayerSteps(cfg, t, P, refT, dtype, { kv, prompt: L }) : prefillLayerSteps(cfg, t, P, L, dtype, chunks);
     // Scratch: the largest any step needs (decode at one position per core: the slots carry the growth).
-    const scratchSteps = decode ? decodeLayerSteps(cfg, t, P, 1, dtype, { kv: 'shift' }) : layerSteps;
+    const scratchSteps = decode ? decodeLayerSteps(cfg, t, P, 1, dtype, { kv, prompt: L }) : layerSteps;
     const part = (k: 'attention' | 'mlp') => totals(scratchSteps.filter((x) => stagePart(x.name) === k)).scratch;
-    scratch = scratchBeyond(f, { attention: part('attention'), mlp: part('mlp'), embed: totals(hs.embed).scratch, head: totals(hs.head).scratch, transfer: stageTransfer.scratchBytes });
+    scratch = scratchBeyond(f, { attention: part('attention'), mlp: part('mlp'), embed: totals(hs.embed).scratch, head: totals(hs.head).scratch, transfer: transferScratch });
     ({ fits, packing } = packStages(cfg, f, slots, scratch, t.sram.bytesPerCore, R));
     if (fits || chunks >= maxChunks) break;
     chunks = Math.min(maxChunks, 2 * chunks);
   }
   const n = packing.layers.length;
   const regions = Array.from({ length: Math.min(n, Math.max(R, 1)) }, (_, i) => regionAt(t, P, i));
-  // Back to the first stage: decode, the token (untied) or the final hidden vector (tied: the head
-  // sits with the table on the first stage); prefill, the last token's hidden row for a tied head.
-  // Each tile goes straight over the regions' distance d (regions tile the mesh: column offsets are 0 or ≥ P).
+  const stageTransfers = regions.slice(1).map((b, i) => transferAt(regions[i], b));
+  // Back to the first stage: decode, the token id (untied: every core of the first region needs it
+  // for the embedding gather) or the final hidden vector (tied: the head sits with the table on the
+  // first stage), both from every row of the last region to the same rows of the first
+  // (rowTransferHops); prefill, the last token's hidden row for a tied head, over the distance d.
   let loopTransfer: LayerStep | undefined;
   if (n > 1 && (decode || cfg.tiedEmbeddings)) {
-    const d = dist(regions[regions.length - 1], regions[0]);
-    loopTransfer = cfg.tiedEmbeddings
-      ? transferStep(t, 'loop.hidden', act, dt, d, P)
-      : transferStep(t, 'loop.token', 'f32', 1, d, 1);
+    const a = regions[regions.length - 1], b = regions[0];
+    loopTransfer = !decode
+      ? transferStep(t, 'loop.hidden', act, dt, dist(a, b), P)
+      : cfg.tiedEmbeddings
+        ? transferStep(t, 'loop.hidden', act, dt, rowTransferHops(a, b, P), P)
+        : transferStep(t, 'loop.token', 'f32', 1, rowTransferHops(a, b, P), P);
   }
   const plan: PhasePlan = {
     phase, P, attentionChunks: decode ? 1 : prefillLayout(cfg, P, L, chunks).chunks, stages: n, layersPerStage: packing.layers, regions, sram: packing.sram, fullest: packing.fullest, footprint: f, slots,
-    layerSteps, embedSteps: hs.embed, headSteps: hs.head, stageTransfer, loopTransfer,
+    layerSteps, embedSteps: hs.embed, headSteps: hs.head, stageTransfers, loopTransfer,
   };
   if (decode && fits) {
     // Longest generation: the most position slots per core with which the layers, spread over every
@@ -147,8 +164,8 @@ export function planPhase(q: PhaseQuery, phase: Phase, P: number): { fits: boole
 export function phaseCycles(p: PhasePlan, layerSteps: readonly LayerStep[] = p.layerSteps): PhaseCycles {
   const layers = p.layersPerStage.reduce((a, b) => a + b, 0);
   const lay = totals(layerSteps), ext = totals([...p.embedSteps, ...p.headSteps]);
-  const transfers = (p.stages - 1) * p.stageTransfer.cycles + (p.loopTransfer?.cycles ?? 0);
-  const transferHops = (p.stages - 1) * p.stageTransfer.wordHops + (p.loopTransfer?.wordHops ?? 0);
+  const moves = [...p.stageTransfers, ...(p.loopTransfer ? [p.loopTransfer] : [])];
+  const transfers = moves.reduce((a, m) => a + m.cycles, 0), transferHops = moves.reduce((a, m) => a + m.wordHops, 0);
   const compute = layers * lay.compute + ext.compute, comm = layers * lay.comm + ext.comm;
   return { total: compute + comm + transfers, compute, comm, pipeline: transfers, wordHops: layers * lay.wordHops + ext.wordHops + transferHops };
 }

@@ -63,8 +63,10 @@ export function transition(cfg: LlmConfig, t: Target, pre: PhasePlan, dec: Phase
   const links = Math.max(1, 2 * ((w - 1) * h + w * (h - 1)));
   const wpc = wordsPerLinkCycle(t);
   // Per core: what a prefill core holds of weights and KV, what a decode core receives.
-  const sendWords = Math.max(...pre.layersPerStage.map((n, i) => (n * (fp.layerWeights + fp.kvPerSlot) + (i === 0 ? fp.embedding : 0) + (i === pre.stages - 1 ? fp.lmHead : 0)) / 4));
-  const recvWords = Math.max(...dec.layersPerStage.map((n, i) => (n * (fd.layerWeights + fd.kvPerSlot * Math.ceil(L / Pd)) + (i === 0 ? fd.embedding : 0) + (i === dec.stages - 1 ? fd.lmHead : 0)) / 4));
+  // The head's tensors sit on the last stage, or on the first with the table for tied embeddings.
+  const headStage = (stages: number) => (cfg.tiedEmbeddings ? 0 : stages - 1);
+  const sendWords = Math.max(...pre.layersPerStage.map((n, i) => (n * (fp.layerWeights + fp.kvPerSlot) + (i === 0 ? fp.embedding : 0) + (i === headStage(pre.stages) ? fp.lmHead : 0)) / 4));
+  const recvWords = Math.max(...dec.layersPerStage.map((n, i) => (n * (fd.layerWeights + fd.kvPerSlot * Math.ceil(L / Pd)) + (i === 0 ? fd.embedding : 0) + (i === headStage(dec.stages) ? fd.lmHead : 0)) / 4));
   const cycles = Math.ceil(Math.max(wordHops / (links * wpc), Math.max(sendWords, recvWords) / wpc)) + Math.ceil(maxHops) * t.link.hopLatency + 2 * t.link.rampLatency;
   return {
     weightBytes: layerBytes * cfg.layers + extraBytes, kvBytes: kvLayerBytes * cfg.layers, wordHops, maxHops, cycles, seconds: cycles / t.clockHz,
