@@ -11,7 +11,10 @@ import { runLlmBench } from './llm.js';
 import { runModelsBench } from './models.js';
 import { runReferenceBench } from './reference.js';
 
-const BENCHES: Record<string, () => { text: string; json: unknown }> = {
+/** A bench's output; `failures` lists the targets it checks that were missed (the run exits 1). */
+export interface BenchResult { text: string; json: unknown; failures?: string[] }
+
+const BENCHES: Record<string, () => BenchResult> = {
   reference: runReferenceBench,
   emulator: runEmulatorBench,
   gemm: runGemmBench,
@@ -29,11 +32,12 @@ export function benchMain(argv: string[]): number {
     process.stderr.write(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--json FILE]\n`);
     return 1;
   }
-  const { text, json } = BENCHES[name]();
+  const { text, json, failures = [] } = BENCHES[name]();
   const machine = machineLine();
   process.stdout.write(`${machine}\n${text}\n`);
   // A bench whose figures are rows (gemm, gemv) writes the array of rows itself; others an object.
   const doc = Array.isArray(json) ? json : { bench: name, machine, results: json };
   if (jsonFile) writeFileSync(jsonFile, JSON.stringify(doc, null, 1) + '\n');
-  return 0;
+  for (const f of failures) process.stderr.write(`bench ${name}: target missed: ${f}\n`);
+  return failures.length ? 1 : 0;
 }
