@@ -221,6 +221,7 @@ describe('planLlm', () => {
     // The end-to-end rate counts prefill and the transition too.
     expect(f.endToEndTokensPerSecond).toBeLessThan(f.decodeMeanTokensPerSecond);
     expect(formatPlan(plan)).toContain('fullest core');
+    expect(formatPlan(plan)).toContain('routing: the planner does not check router colours');
     // The plan's layers are the lists an emitter walks.
     expect(plan.decodeReferenceContext).toBe(4096 + 64);
     expect(plan.decode.layerSteps).toEqual(decodeLayerSteps(llama3, wse2, 360, plan.decodeReferenceContext, 'f16', { kv: 'shift', prompt: 4096 }));

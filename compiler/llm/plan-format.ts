@@ -67,6 +67,7 @@ function phaseLines(name: string, p: PhasePlan, c: PhaseCycles): string[] {
     ...stepLines(p.embedSteps),
     '  final norm, LM head, argmax:',
     ...stepLines(p.headSteps),
+    ...(p.phase === 'prefill' ? ['  routing: the planner does not check router colours; --emulate emits the layer and would report W3009 (docs/llm-plan.md, Limits)'] : []),
     `  stage transfers: ${p.stageTransfers.length ? p.stageTransfers.map((x) => `${x.kernel} ${int(x.cycles)}`).join(', ') + ' cycles' : 'none (one stage)'}${p.loopTransfer ? `; back to the first stage (${p.loopTransfer.name}): ${int(p.loopTransfer.cycles)} cycles` : ''}`,
   ];
   return out;
