@@ -119,6 +119,17 @@ describe('decode layer program', () => {
 });
 
 describe('prefill layer program', () => {
+  it('shares colours between kernels when their sets exceed the router\'s (tiny-llama at P = 24): the compacted rules load and time exactly', () => {
+    const t = resolveTarget('mesh:24x24');
+    const lp = prefillLayerProgram(tinyLlama, t, 24, 96, 'f16');
+    // Five rule sets (K-tree and MeshGEMM over 24 and over the sub-squares of 12, the transposed GEMM)
+    // need more than 18 colours unshared: shared colours carry compacted rules on sub-rectangles.
+    const colours = new Set(lp.program.routes.map((r) => r.colour));
+    expect(colours.size).toBeLessThanOrEqual(t.router.colours);
+    expect(lp.program.routes.some((r) => r.rect.width < 24 || r.rect.height < 24)).toBe(true);
+    expect(check(lp, t, 24)).toBe(18244);
+  });
+
   // (chunks > 1: every (head, query chunk) pair of a sub-square runs one after another — repeated kernels;
   // P = 7: sub-squares of side 3 leave a row and a column out.)
   it.each([['tiny-llama', 4, 16, 'f16', 1], ['tiny-gpt2', 8, 32, 'f32', 1], ['tiny-llama', 4, 16, 'f16', 2], ['tiny-llama', 7, 30, 'f16', 2]] as const)(
