@@ -62,7 +62,10 @@ function tryPlan(cfg: LlmConfig, t: Target, o: LlmPlanOptions): Figures | string
   }
 }
 /** A cell: the figure, with a star when it needs more SRAM than the target has. */
-const cell = (x: Figures | string, f: (x: Figures) => string): string => (typeof x === 'string' ? x : `${f(x)}${x.overSram ? ' *' : ''}`);
+const cell = (x: Figures | string, f: (x: Figures) => string, routable?: (x: Figures) => number): string =>
+  (typeof x === 'string' ? x : `${f(x)}${routable && routable(x) === 0 ? ' †' : ''}${x.overSram ? ' *' : ''}`);
+/** A side, with a dagger when its layer does not route on the target's colours. */
+const sideOf = (P: number, stages: number, routable: number): string => `${P}²${stages > 1 ? `×${stages}` : ''}${routable === 0 ? '†' : ''}`;
 
 function compileInChild(name: string, target: string, prompt: number, decodeSide: number): CompileMeasure | string {
   const script = fileURLToPath(new URL('./llm-compile.js', import.meta.url));
@@ -90,12 +93,12 @@ export function runLlmBench(): BenchResult {
     const pre = MODELS.map((m) => [m, ...PREFILL_SIDES.map((P) => tryPlan(config(m), t, { prompt: 4096, generate: 1, prefillCores: P }))] as const);
     res.prefill = pre.map(([m, ...r]) => ({ model: m, rows: r.map((x, i) => ({ cores: PREFILL_SIDES[i], figures: x })) }));
     parts.push('\nprefill tokens/s, prompt 4096 (cycles from the kernels\' cost functions; compute / communication / pipeline share)');
-    parts.push(table(['model', ...PREFILL_SIDES.map((P) => `${P}²`)], pre.map(([m, ...r]) => [m, ...r.map((x) => cell(x, (x) => `${sig(x.prefillTokensPerSecond)} (${pct(x.prefillComputeShare)}/${pct(x.prefillCommShare)}/${pct(x.prefillPipelineShare)}, ${x.prefillStages} st)`))])));
+    parts.push(table(['model', ...PREFILL_SIDES.map((P) => `${P}²`)], pre.map(([m, ...r]) => [m, ...r.map((x) => cell(x, (x) => `${sig(x.prefillTokensPerSecond)} (${pct(x.prefillComputeShare)}/${pct(x.prefillCommShare)}/${pct(x.prefillPipelineShare)}, ${x.prefillStages} st)`, (x) => x.prefillRoutable))])));
 
     const dec = MODELS.map((m) => [m, ...DECODE_SIDES.map((P) => tryPlan(config(m), t, { prompt: 4095, generate: 2, decodeCores: P }))] as const);
     res.decode = dec.map(([m, ...r]) => ({ model: m, rows: r.map((x, i) => ({ cores: DECODE_SIDES[i], figures: x })) }));
     parts.push('\ndecode tokens/s per request at a 4K context (1 / TPOT; compute / communication / pipeline share, stages)');
-    parts.push(table(['model', ...DECODE_SIDES.map((P) => `${P}²`)], dec.map(([m, ...r]) => [m, ...r.map((x) => cell(x, (x) => `${sig(x.decodeTokensPerSecond)} (${pct(x.decodeComputeShare)}/${pct(x.decodeCommShare)}/${pct(x.decodePipelineShare)}, ${x.decodeStages} st)`))])));
+    parts.push(table(['model', ...DECODE_SIDES.map((P) => `${P}²`)], dec.map(([m, ...r]) => [m, ...r.map((x) => cell(x, (x) => `${sig(x.decodeTokensPerSecond)} (${pct(x.decodeComputeShare)}/${pct(x.decodeCommShare)}/${pct(x.decodePipelineShare)}, ${x.decodeStages} st)`, (x) => x.decodeRoutable))])));
 
     const e2e: (string | number)[][] = [];
     const e2eJson: unknown[] = [];
@@ -103,8 +106,7 @@ export function runLlmBench(): BenchResult {
       for (const [L, G] of REQUESTS) {
         const x = tryPlan(config(m), t, { prompt: L, generate: G });
         e2eJson.push({ model: m, prompt: L, generate: G, figures: x });
-        const st = (n: number): string => (n > 1 ? `×${n}` : '');
-        e2e.push(typeof x === 'string' ? [m, `${L}/${G}`, x, '', '', '', '', '', ''] : [m, `${L}/${G}`, `${x.prefillCores}²${st(x.prefillStages)}/${x.decodeCores}²${st(x.decodeStages)}${x.overSram ? ' *' : ''}`, sig(x.prefillTokensPerSecond), sig(x.decodeTokensPerSecond),
+        e2e.push(typeof x === 'string' ? [m, `${L}/${G}`, x, '', '', '', '', '', ''] : [m, `${L}/${G}`, `${sideOf(x.prefillCores, x.prefillStages, x.prefillRoutable)}/${sideOf(x.decodeCores, x.decodeStages, x.decodeRoutable)}${x.overSram ? ' *' : ''}`, sig(x.prefillTokensPerSecond), sig(x.decodeTokensPerSecond),
           `${pct(x.decodeComputeShare)}/${pct(x.decodeCommShare)}/${pct(x.decodePipelineShare)}`, sig(x.transitionSeconds * 1e3), sig(x.endToEndTokensPerSecond), x.joulesPerToken.toPrecision(3)]);
       }
     }
@@ -159,5 +161,6 @@ export function runLlmBench(): BenchResult {
   parts.push('\nemulated (timing-only) on wse2');
   parts.push(table(['layer', 'predicted', 'measured', 'equal', 'emit s', 'emulate s'], [emuRow]));
   parts.push('\n* the model does not fit the target\'s SRAM with this layout (W3009): the figure is what the same plan would run at with unbounded SRAM per core, for comparison only.');
+  parts.push('† the layer\'s kernels do not share the router\'s colours at this side (W3009 when emitted): the figure is the kernels\' costs without a router configuration. Searched sides are the fastest that route (docs/llm-plan.md, "Routing"); † there means no side that fits routes.');
   return { text: parts.join('\n'), json, failures };
 }

@@ -18,7 +18,7 @@ import { decodeLayerSteps, formatPlan, planFigures, planLlm, prefillLayerSteps, 
 import { gemvStep, kvShiftTiming, localOpCycles, meshgemmStep, transposedStep } from '../compiler/llm/plan-steps.js';
 import { decodeStepCycles, phaseCycles, referenceContext, regionCount } from '../compiler/llm/plan-phase.js';
 import { prefillLayout } from '../compiler/llm/plan-prefill.js';
-import { layerProgram } from '../compiler/llm/layer-program.js';
+import { layerProgram, layerRouting } from '../compiler/llm/layer-program.js';
 import { MEM_TYPE_BYTES } from '../ir/program.js';
 
 const load = (name: string): LlmConfig => parseLlmConfig(readFileSync(new URL(`../examples/llm/${name}.json`, import.meta.url), 'utf8'), `${name}.json`);
@@ -221,7 +221,7 @@ describe('planLlm', () => {
     // The end-to-end rate counts prefill and the transition too.
     expect(f.endToEndTokensPerSecond).toBeLessThan(f.decodeMeanTokensPerSecond);
     expect(formatPlan(plan)).toContain('fullest core');
-    expect(formatPlan(plan)).toContain('routing: the planner does not check router colours');
+    expect(formatPlan(plan)).toMatch(/routing: (the layer's kernels share|NOT ROUTABLE)/);
     // The plan's layers are the lists an emitter walks.
     expect(plan.decodeReferenceContext).toBe(4096 + 64);
     expect(plan.decode.layerSteps).toEqual(decodeLayerSteps(llama3, wse2, 360, plan.decodeReferenceContext, 'f16', { kv: 'shift', prompt: 4096 }));
@@ -316,6 +316,26 @@ describe('planLlm', () => {
     expect(plan.prefill.loopTransfer?.name).toBe('loop.hidden');
     expect(plan.prefill.stageTransfers).toHaveLength(plan.prefill.stages - 1);
     expect(plan.prefillCycles.pipeline).toBe(plan.prefill.stageTransfers.reduce((a, x) => a + x.cycles, 0) + plan.prefill.loopTransfer!.cycles);
+  });
+
+  it('takes the fastest prefill side whose layer routes on the router\'s colours (LLaMA3-8B, wse2, 2048/128)', () => {
+    const unchecked = planLlm(llama3, wse2, { prompt: 2048, generate: 128, checkRouting: false });
+    expect(unchecked.routing.prefill).toBe('unchecked');
+    expect(planFigures(unchecked).prefillRoutable).toBe(-1);
+    // 690² is the fastest side that fits, but its sub-square kernels (side 115) find no shared colours.
+    expect(unchecked.prefill.P).toBe(690);
+    expect(layerRouting(wse2, 690, unchecked.prefill.layerSteps)).toMatch(/^W3009 layer program: the kernels of transposed\|115 need 5 colours/);
+    const plan = planLlm(llama3, wse2, { prompt: 2048, generate: 128 });
+    expect(plan.prefill.P).toBe(720);
+    expect(plan.routing).toEqual({ prefill: 'ok', decode: 'ok' });
+    expect(plan.prefillCycles.total).toBeGreaterThan(unchecked.prefillCycles.total);
+    expect(planFigures(plan).prefillRoutable).toBe(1);
+    expect(formatPlan(plan)).toContain('routing: the layer\'s kernels share the router\'s colours at 720²');
+    // A forced side that does not route is planned, and said so.
+    const forced = planLlm(llama3, wse2, { prompt: 2048, generate: 128, prefillCores: 480 });
+    expect(forced.routing.prefill).toMatch(/^W3009 .*transposed\|80/);
+    expect(planFigures(forced).prefillRoutable).toBe(0);
+    expect(formatPlan(forced)).toContain('routing: NOT ROUTABLE at 480²');
   });
 
   it('charges each decode stage transfer by where the next region lies (LLaMA3-8B, wse2, 360²)', () => {

@@ -19,7 +19,7 @@
  * colours when they fit, else colours free of conflicting rules, so no (router, colour, port) is
  * configured twice (W5008). Prefill's Q/K/V transfers are placeholders (LayerProgram.placeholders).
  */
-import { diag } from '../../ir/diagnostics.js';
+import { DiagnosticError, diag } from '../../ir/diagnostics.js';
 import { add, ProgramBuilder, sub, type BufferRef, type InstrRef, type RegionBuilder } from '../../ir/program-builder.js';
 import { MEM_TYPE_BYTES, type Expr, type MemType, type Program } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
@@ -212,6 +212,28 @@ function emitStep(ctx: StepContext, step: LayerStep): EmittedStep {
     default:
       throw diag('W1102', `layer program: step ${step.name} runs kernel '${step.kernel}', which the layer program does not emit`, step.name);
   }
+}
+
+const routingMemo = new Map<string, string | undefined>();
+
+/**
+ * Whether a layer's kernels can be configured together on the target's router colours at side P:
+ * undefined when they can, else the diagnostic (W3009) saying which rule set found no colour. The
+ * steps are emitted once (no program kept) and their rule sets coloured as `layerProgram` does;
+ * memoized by target, side and the steps' kernels and shapes (what the rule sets depend on).
+ */
+export function layerRouting(target: Target, P: number, steps: readonly LayerStep[]): string | undefined {
+  const key = JSON.stringify([target.name, target.router.colours, target.width, target.height, P, steps.map((s) => [s.kernel, s.shape, s.cycles === 0])]);
+  if (routingMemo.has(key)) return routingMemo.get(key);
+  let verdict: string | undefined;
+  try {
+    assignColours(emitPass('routing', target, P, steps).sets, target, P);
+  } catch (e) {
+    if (!(e instanceof DiagnosticError)) throw e;
+    verdict = `${e.diagnostics[0].code} ${e.diagnostics[0].message}`;
+  }
+  routingMemo.set(key, verdict);
+  return verdict;
 }
 
 /** Emits a step list on the P×P region: two passes (buffers, then the program), SRAM checked first. */

@@ -7,6 +7,15 @@ import type { LlmPlan } from './plan.js';
 import type { PhaseCycles, PhasePlan } from './plan-phase.js';
 import type { LayerStep } from './plan-steps.js';
 
+const routable = (r: string): number => (r === 'ok' ? 1 : r === 'unchecked' ? -1 : 0);
+
+/** The report's routing line of a phase. */
+function routingLine(r: string, P: number): string {
+  if (r === 'ok') return `  routing: the layer's kernels share the router's colours at ${P}² (coloured as the emitter does)`;
+  if (r === 'unchecked') return '  routing: not checked (checkRouting: false)';
+  return `  routing: NOT ROUTABLE at ${P}², nor at any other side that fits: ${r} — the timing is the kernels' costs without a router configuration (docs/llm-plan.md, Limits)`;
+}
+
 export function planFigures(p: LlmPlan): Record<string, number> {
   const hz = p.clockHz;
   const prefillSeconds = p.prefillCycles.total / hz;
@@ -40,6 +49,9 @@ export function planFigures(p: LlmPlan): Record<string, number> {
     decodeComputeShare: share(p.decodeCycles, 'compute'),
     decodeCommShare: share(p.decodeCycles, 'comm'),
     decodePipelineShare: share(p.decodeCycles, 'pipeline'),
+    // 1: the layer's kernels share the router's colours at that side (checked); 0: they do not; −1: not checked.
+    prefillRoutable: routable(p.routing.prefill),
+    decodeRoutable: routable(p.routing.decode),
     prefillFullestCoreBytes: p.prefill.sram[p.prefill.fullest].total,
     decodeFullestCoreBytes: p.decode.sram[p.decode.fullest].total,
   };
@@ -54,7 +66,7 @@ function stepLines(steps: readonly LayerStep[]): string[] {
   return steps.map((s) => `    ${s.name.padEnd(w)}  ${s.kernel.padEnd(10)}  ${int(s.cycles).padStart(10)}  (compute ${int(s.computeCycles)}, comm ${int(s.commCycles)})`);
 }
 
-function phaseLines(name: string, p: PhasePlan, c: PhaseCycles): string[] {
+function phaseLines(name: string, p: PhasePlan, c: PhaseCycles, routing: string): string[] {
   const s = p.sram[p.fullest];
   const out = [
     `${name}: ${p.P}×${p.P} cores per region, ${p.stages} stage(s), layers per stage ${p.layersPerStage.join(' ')}${p.phase === 'prefill' ? `, attention in ${p.attentionChunks} query chunk(s)` : ''}`,
@@ -67,7 +79,7 @@ function phaseLines(name: string, p: PhasePlan, c: PhaseCycles): string[] {
     ...stepLines(p.embedSteps),
     '  final norm, LM head, argmax:',
     ...stepLines(p.headSteps),
-    ...(p.phase === 'prefill' ? ['  routing: the planner does not check router colours; --emulate emits the layer and would report W3009 (docs/llm-plan.md, Limits)'] : []),
+    routingLine(routing, p.P),
     `  stage transfers: ${p.stageTransfers.length ? p.stageTransfers.map((x) => `${x.kernel} ${int(x.cycles)}`).join(', ') + ' cycles' : 'none (one stage)'}${p.loopTransfer ? `; back to the first stage (${p.loopTransfer.name}): ${int(p.loopTransfer.cycles)} cycles` : ''}`,
   ];
   return out;
@@ -78,8 +90,8 @@ export function formatPlan(p: LlmPlan): string {
   const lines = [
     `LLM plan: ${p.model} on ${p.target}, ${p.dtype}, prompt ${p.prompt}, generate ${p.generate}, KV ${p.kv}`,
     `sides tried: ${p.candidates.map((c) => `${c.P}${c.prefillFits ? 'p' : ''}${c.decodeFits ? 'd' : ''}`).join(' ')} (p: prefill fits, d: decode fits)`,
-    ...phaseLines('prefill', p.prefill, p.prefillCycles),
-    ...phaseLines(`decode (context ${p.decodeReferenceContext})`, p.decode, p.decodeCycles),
+    ...phaseLines('prefill', p.prefill, p.prefillCycles, p.routing.prefill),
+    ...phaseLines(`decode (context ${p.decodeReferenceContext})`, p.decode, p.decodeCycles, p.routing.decode),
     `transition: ${int(p.transition.weightBytes)} weight bytes and ${int(p.transition.kvBytes)} KV bytes, ${sig(p.transition.wordHops)} word-hops, ${int(p.transition.cycles)} cycles`,
     `max generation for prompt ${p.prompt}: shift ${int(p.maxGeneration.shift)}, concat ${int(p.maxGeneration.concat)} — ${p.maxGeneration.how}`,
     'figures:',

@@ -11,6 +11,7 @@ import type { Target } from '../../ir/target.js';
 import type { LlmConfig } from '../frontend/llm/config.js';
 import { decodeStepCycles, phaseCycles, phaseJoules, planPhase, referenceContext, regionCount, type PhaseCycles, type PhasePlan, type PhaseQuery } from './plan-phase.js';
 import { transition, type TransitionPlan } from './plan-transition.js';
+import { layerRouting } from './layer-program.js';
 import type { SramBreakdown } from './plan-memory.js';
 
 export { decodeLayerSteps } from './plan-decode.js';
@@ -30,6 +31,12 @@ export interface LlmPlanOptions {
   prefillCores?: number;
   decodeCores?: number;
   batch?: 1;
+  /**
+   * Colour each phase's layer as the emitter would (layerRouting) and take, among the sides that
+   * fit, the best whose kernels share the target's router colours (default true; false skips it,
+   * and the plan says routing was not checked).
+   */
+  checkRouting?: boolean;
 }
 
 export interface LlmPlan {
@@ -55,6 +62,8 @@ export interface LlmPlan {
   prefillJoules: number;
   decodeJoulesPerToken: number;
   maxGeneration: { shift: number; concat: number; slots: number; how: string };
+  /** Per phase: 'ok' (the layer's kernels share the router's colours at its side), 'unchecked', or the W3009 that no side that fits escapes. */
+  routing: { prefill: string; decode: string };
   notes: string[];
 }
 
@@ -114,17 +123,19 @@ export function planLlm(cfg: LlmConfig, target: Target, opts: LlmPlanOptions): L
   const rows = new Map<number, LlmPlan['candidates'][number]>();
   const row = (P: number) => rows.get(P) ?? (rows.set(P, { P, prefillFits: false, decodeFits: false }), rows.get(P)!);
   const over = (p: PhasePlan) => p.sram[p.fullest].total / p.sram[p.fullest].capacity;
-  let bestPre: { p: PhasePlan; c: PhaseCycles } | undefined, lastPre: PhasePlan | undefined;
+  const check = opts.checkRouting ?? true;
+  const fitting: { pre: { p: PhasePlan; c: PhaseCycles }[]; dec: { p: PhasePlan; c: PhaseCycles }[] } = { pre: [], dec: [] };
+  let lastPre: PhasePlan | undefined;
   for (const P of pre) {
     const r = planPhase(q, 'prefill', P);
     if (!lastPre || over(r.plan) < over(lastPre)) lastPre = r.plan;
     if (!r.fits) continue;
     const c = phaseCycles(r.plan);
     Object.assign(row(P), { prefillFits: true, prefillSeconds: c.total / target.clockHz });
-    if (!bestPre || c.total < bestPre.c.total) bestPre = { p: r.plan, c };
+    fitting.pre.push({ p: r.plan, c });
   }
-  if (!bestPre) noFit(cfg, target, 'prefill', lastPre!, opts, pre.length);
-  let bestDec: { p: PhasePlan; c: PhaseCycles } | undefined, lastDec: PhasePlan | undefined;
+  if (!fitting.pre.length) noFit(cfg, target, 'prefill', lastPre!, opts, pre.length);
+  let lastDec: PhasePlan | undefined;
   const refT = referenceContext(opts.prompt, opts.generate);
   for (const P of dec) {
     const r = planPhase(q, 'decode', P);
@@ -132,9 +143,11 @@ export function planLlm(cfg: LlmConfig, target: Target, opts: LlmPlanOptions): L
     if (!r.fits) continue;
     const c = decodeStepCycles(q, r.plan, refT, new Map());
     Object.assign(row(P), { decodeFits: true, decodeTokensPerSecond: target.clockHz / c.total });
-    if (!bestDec || c.total < bestDec.c.total) bestDec = { p: r.plan, c };
+    fitting.dec.push({ p: r.plan, c });
   }
-  if (!bestDec) noFit(cfg, target, 'decode', lastDec!, opts, dec.length);
+  if (!fitting.dec.length) noFit(cfg, target, 'decode', lastDec!, opts, dec.length);
+  const [bestPre, preRouting] = routable(target, fitting.pre, check);
+  const [bestDec, decRouting] = routable(target, fitting.dec, check);
   const prefill = bestPre.p, decode = bestDec.p;
   const memo = new Map<number, PhaseCycles>();
   let decodeTotalCycles = 0;
@@ -161,6 +174,17 @@ export function planLlm(cfg: LlmConfig, target: Target, opts: LlmPlanOptions): L
     transition: transition(cfg, target, prefill, decode, opts.prompt, dtype),
     prefillJoules: phaseJoules(target, prefill, bestPre.c),
     decodeJoulesPerToken: phaseJoules(target, decode, bestDec.c),
-    maxGeneration: { ...mg, how }, notes,
+    maxGeneration: { ...mg, how }, routing: { prefill: preRouting, decode: decRouting }, notes,
   };
+}
+
+/**
+ * The fastest fitting side (the first of equals in search order) whose layer the emitter can route
+ * on the target's colours ('ok'); when none can, the fastest, with the diagnostic of its routing.
+ */
+function routable(t: Target, fits: { p: PhasePlan; c: PhaseCycles }[], check: boolean): [{ p: PhasePlan; c: PhaseCycles }, string] {
+  const ranked = fits.map((f, i) => ({ f, i })).sort((a, b) => a.f.c.total - b.f.c.total || a.i - b.i).map((x) => x.f);
+  if (!check) return [ranked[0], 'unchecked'];
+  for (const f of ranked) if (layerRouting(t, f.p.P, f.p.layerSteps) === undefined) return [f, 'ok'];
+  return [ranked[0], layerRouting(t, ranked[0].p.P, ranked[0].p.layerSteps)!];
 }
