@@ -18,6 +18,7 @@ import { diag } from '../../ir/diagnostics.js';
 import type { Expr, Port, RouteRule } from '../../ir/program.js';
 import type { Target } from '../../ir/target.js';
 import type { KernelRoute } from '../kernels/kernel.js';
+import { rowsToRects } from '../passes/route-distributed.js';
 
 export interface RuleSet {
   key: string;
@@ -113,8 +114,6 @@ function agrees(table: Uint16Array | undefined, cs: Cells): boolean {
   return true;
 }
 
-type Rect = { x: number; y: number; width: number; height: number };
-
 /**
  * The route rules of the colours several sets share, as compactRules (route-distributed.ts) makes
  * them, read from the typed tables: per colour, per (entering port, leaving ports) in the order of
@@ -126,49 +125,21 @@ function sharedRules(shared: ReadonlyMap<number, Uint16Array>, P: number, names:
   const NP = PORTS.length, K = 65536;
   for (const c of [...shared.keys()].sort((x, y) => x - y)) {
     const t = shared.get(c)!;
-    // (port, leaving ports) → its cells as flat (y, x) pairs, y-major then x: rows and runs come sorted.
-    const groups = new Map<number, number[]>();
+    // (port, leaving ports) → its cells, y → xs.
+    const groups = new Map<number, Map<number, number[]>>();
     for (let i = 0; i < t.length; i++) {
       const v = t[i];
       if (v === 0) continue;
-      const port = i % NP, cell = (i - port) / NP;
+      const port = i % NP, cell = (i - port) / NP, y = Math.floor(cell / P);
       const key = port * K + v;
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = []));
-      g.push(Math.floor(cell / P), cell % P);
+      const rows = groups.get(key) ?? groups.set(key, new Map()).get(key)!;
+      (rows.get(y) ?? rows.set(y, []).get(y)!).push(cell % P);
     }
     const order = [...groups.keys()].map((k) => ({ k, text: `${PORTS[Math.floor(k / K)]},${names.names[k % K]}` }))
       .sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
     for (const { k } of order) {
-      const yx = groups.get(k)!, input = PORTS[Math.floor(k / K)], outputs = names.names[k % K].split('+') as Port[];
-      let open = new Map<number, Rect>();
-      const done: Rect[] = [];
-      let prevY = -2;
-      for (let i = 0; i < yx.length;) {
-        const y = yx[i];
-        const runs: [number, number][] = [];
-        for (; i < yx.length && yx[i] === y; i += 2) {
-          const x = yx[i + 1], last = runs[runs.length - 1];
-          if (last && last[1] === x - 1) last[1] = x;
-          else runs.push([x, x]);
-        }
-        const next = new Map<number, Rect>();
-        for (const [a, b] of runs) {
-          const rk = a * K + b;
-          const r = y === prevY + 1 ? open.get(rk) : undefined;
-          if (r) {
-            r.height++;
-            open.delete(rk);
-            next.set(rk, r);
-          } else next.set(rk, { x: a, y, width: b - a + 1, height: 1 });
-        }
-        done.push(...open.values());
-        open = next;
-        prevY = y;
-      }
-      done.push(...open.values());
-      done.sort((a, b) => a.y - b.y || a.x - b.x);
-      for (const rect of done) rules.push({ colour: c, rect, input, outputs: [...outputs] });
+      const input = PORTS[Math.floor(k / K)], outputs = names.names[k % K].split('+') as Port[];
+      for (const rect of rowsToRects(groups.get(k)!)) rules.push({ colour: c, rect, input, outputs: [...outputs] });
     }
   }
   return rules;

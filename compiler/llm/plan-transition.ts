@@ -20,6 +20,7 @@ import { wordsPerLinkCycle, type Target } from '../../ir/target.js';
 import type { LlmConfig } from '../frontend/llm/config.js';
 import type { PlanDtype } from './plan-decode.js';
 import type { PhasePlan, Region } from './plan-phase.js';
+import type { SramBreakdown } from './plan-memory.js';
 
 export interface TransitionPlan {
   weightBytes: number;
@@ -63,10 +64,10 @@ export function transition(cfg: LlmConfig, t: Target, pre: PhasePlan, dec: Phase
   const links = Math.max(1, 2 * ((w - 1) * h + w * (h - 1)));
   const wpc = wordsPerLinkCycle(t);
   // Per core: what a prefill core holds of weights and KV, what a decode core receives.
-  // The head's tensors sit on the last stage, or on the first with the table for tied embeddings.
-  const headStage = (stages: number) => (cfg.tiedEmbeddings ? 0 : stages - 1);
-  const sendWords = Math.max(...pre.layersPerStage.map((n, i) => (n * (fp.layerWeights + fp.kvPerSlot) + (i === 0 ? fp.embedding : 0) + (i === headStage(pre.stages) ? fp.lmHead : 0)) / 4));
-  const recvWords = Math.max(...dec.layersPerStage.map((n, i) => (n * (fd.layerWeights + fd.kvPerSlot * Math.ceil(L / Pd)) + (i === 0 ? fd.embedding : 0) + (i === headStage(dec.stages) ? fd.lmHead : 0)) / 4));
+  // (each stage's weights, embedding and head share as its SRAM breakdown places them, plus the prompt's KV)
+  const held = (s: SramBreakdown) => s.weights + s.embedding + s.lmHead;
+  const sendWords = Math.max(...pre.layersPerStage.map((n, i) => (held(pre.sram[i]) + n * fp.kvPerSlot) / 4));
+  const recvWords = Math.max(...dec.layersPerStage.map((n, i) => (held(dec.sram[i]) + n * fd.kvPerSlot * Math.ceil(L / Pd)) / 4));
   const cycles = Math.ceil(Math.max(wordHops / (links * wpc), Math.max(sendWords, recvWords) / wpc)) + Math.ceil(maxHops) * t.link.hopLatency + 2 * t.link.rampLatency;
   return {
     weightBytes: layerBytes * cfg.layers + extraBytes, kvBytes: kvLayerBytes * cfg.layers, wordHops, maxHops, cycles, seconds: cycles / t.clockHz,

@@ -124,6 +124,42 @@ export function routeDistributed(mesh: MeshGraph, target: Target, P: number): { 
   return { mesh: { ...mesh, ops }, rules: [...rules, ...compactRules(shared)] };
 }
 
+export interface RouterRect { x: number; y: number; width: number; height: number }
+
+/**
+ * A set of routers as rectangles: each row's runs of x (rows: y → its xs, in any order), a run
+ * repeated on consecutive rows merged into one rectangle; sorted by y, then x.
+ */
+export function rowsToRects(rows: ReadonlyMap<number, number[]>): RouterRect[] {
+  let open = new Map<number, RouterRect>();
+  const done: RouterRect[] = [];
+  let prevY = -2;
+  for (const y of [...rows.keys()].sort((a, b) => a - b)) {
+    const runs: [number, number][] = [];
+    for (const x of [...rows.get(y)!].sort((a, b) => a - b)) {
+      const last = runs[runs.length - 1];
+      if (last && last[1] === x - 1) last[1] = x;
+      else runs.push([x, x]);
+    }
+    // Open rectangles by run (x0..x1): extended while the next row repeats the run.
+    const next = new Map<number, RouterRect>();
+    for (const [a, b] of runs) {
+      const k = a * 0x100000 + b;
+      const r = y === prevY + 1 ? open.get(k) : undefined;
+      if (r) {
+        r.height++;
+        open.delete(k);
+        next.set(k, r);
+      } else next.set(k, { x: a, y, width: b - a + 1, height: 1 });
+    }
+    done.push(...open.values());
+    open = next;
+    prevY = y;
+  }
+  done.push(...open.values());
+  return done.sort((a, b) => a.y - b.y || a.x - b.x);
+}
+
 /**
  * The program's route rules for a router table: per (colour, entering port, leaving ports), each
  * row's runs of routers, runs repeated on consecutive rows merged into rectangles. Rules never
@@ -141,37 +177,7 @@ export function compactRules(table: RouterTable): RouteRule[] {
   const rules: RouteRule[] = [];
   for (const g of [...groups.keys()].sort()) {
     const [colour, input, outputs] = g.split(',');
-    const rows = groups.get(g)!;
-    // Open rectangles by run (x0..x1): extended while the next row repeats the run.
-    let open = new Map<string, { x: number; y: number; width: number; height: number }>();
-    const done: { x: number; y: number; width: number; height: number }[] = [];
-    const ys = [...rows.keys()].sort((a, b) => a - b);
-    let prevY = -2;
-    for (const y of ys) {
-      const xs = rows.get(y)!.sort((a, b) => a - b);
-      const runs: [number, number][] = [];
-      for (const x of xs) {
-        const last = runs[runs.length - 1];
-        if (last && last[1] === x - 1) last[1] = x;
-        else runs.push([x, x]);
-      }
-      const next = new Map<string, { x: number; y: number; width: number; height: number }>();
-      for (const [a, b] of runs) {
-        const k = `${a},${b}`;
-        const r = y === prevY + 1 ? open.get(k) : undefined;
-        if (r) {
-          r.height++;
-          open.delete(k);
-          next.set(k, r);
-        } else next.set(k, { x: a, y, width: b - a + 1, height: 1 });
-      }
-      done.push(...open.values());
-      open = next;
-      prevY = y;
-    }
-    done.push(...open.values());
-    done.sort((a, b) => a.y - b.y || a.x - b.x);
-    for (const rect of done) rules.push({ colour: Number(colour), rect, input: input as Port, outputs: outputs.split('+') as Port[] });
+    for (const rect of rowsToRects(groups.get(g)!)) rules.push({ colour: Number(colour), rect, input: input as Port, outputs: outputs.split('+') as Port[] });
   }
   return rules;
 }
